@@ -1,0 +1,99 @@
+package dev.refreshguard.alert;
+
+import java.util.Map;
+
+import org.keycloak.Config;
+import org.keycloak.common.util.Time;
+import org.keycloak.events.Details;
+import org.keycloak.events.Event;
+import org.keycloak.events.EventListenerProvider;
+import org.keycloak.events.EventListenerProviderFactory;
+import org.keycloak.events.EventType;
+import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+
+import dev.refreshguard.GuardVersion;
+import dev.refreshguard.family.Family;
+import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.reuse.RevocationScope;
+import dev.refreshguard.reuse.RevokeFamily;
+
+/**
+ * The per-realm switch: adding the {@code refresh-guard} event listener to a realm turns protection on.
+ * Reuse alerts are raised where reuse is detected (they carry facts no event listener could see); the listener
+ * itself follows the RFC 7009 revocation endpoint, so that revoking any refresh token revokes its whole family.
+ */
+public final class GuardSwitchListenerFactory implements EventListenerProviderFactory, ServerInfoAwareProviderFactory {
+
+    static final String REVOKED_AT_ENDPOINT = "revocation-endpoint";
+
+    @Override
+    public EventListenerProvider create(KeycloakSession session) {
+        return new Listener(session);
+    }
+
+    @Override
+    public void init(Config.Scope config) {
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String getId() {
+        return GuardVersion.PROVIDER_ID;
+    }
+
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        return GuardVersion.info();
+    }
+
+    private static final class Listener implements EventListenerProvider {
+
+        private final KeycloakSession session;
+
+        Listener(KeycloakSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public void onEvent(Event event) {
+            if (event.getType() == EventType.REVOKE_GRANT && event.getError() == null && event.getSessionId() != null
+                    && event.getDetails() != null && event.getDetails().containsKey(Details.REFRESH_TOKEN_ID)) {
+                revokeFamiliesOfRevokedGrant(event);
+            }
+        }
+
+        /** Keycloak ended the client's session for the revoked refresh token; its families (and their children) go too. */
+        private void revokeFamiliesOfRevokedGrant(Event event) {
+            RealmModel realm = session.realms().getRealm(event.getRealmId());
+            ClientModel client = realm == null ? null : session.clients().getClientByClientId(realm, event.getClientId());
+            if (client == null) {
+                return;
+            }
+            FamilyLedger ledger = FamilyLedger.of(session);
+            long now = Time.currentTime();
+            for (Family family : ledger.liveOfClientSession(realm.getId(), event.getSessionId(), client.getId())) {
+                new RevokeFamily().apply(new RevocationScope(session, realm, ledger, family, REVOKED_AT_ENDPOINT, now));
+            }
+        }
+
+        @Override
+        public void onEvent(AdminEvent event, boolean includeRepresentation) {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

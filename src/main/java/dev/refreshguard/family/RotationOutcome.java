@@ -1,0 +1,30 @@
+package dev.refreshguard.family;
+
+/** What the ledger's one atomic rotate step found. */
+public sealed interface RotationOutcome {
+
+    /** The presented token was the newest: the family moved on to the successor. */
+    record Rotated() implements RotationOutcome {
+    }
+
+    /** The presented token was rotated moments ago and its successor is still unused: hand out that same successor. */
+    record GraceReplay(String successor, long successorExp) implements RotationOutcome {
+    }
+
+    /**
+     * The presented token was already rotated away: two parties hold it.
+     *
+     * @param secondsSinceRotation seconds since the presented token was rotated; -1 when it is older than the last rotation
+     * @param firstUseIp           the address that rotated the presented token; null when it is older than the last rotation
+     */
+    record Reused(Family family, int presentedGeneration, long secondsSinceRotation, String firstUseIp) implements RotationOutcome {
+    }
+
+    /** The family was revoked earlier (reuse, logout of its sessions, an admin, the revocation endpoint). */
+    record Revoked(Family family) implements RotationOutcome {
+    }
+
+    /** No such family is stored: refused like a revoked one. */
+    record Unknown(String familyId) implements RotationOutcome {
+    }
+}

@@ -1,0 +1,105 @@
+package dev.refreshguard.policy;
+
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Every {@code refresh.guard.*} attribute, with its default and the one rule that says what it accepts.
+ * Parsing and validation live here and nowhere else.
+ */
+public enum Attribute {
+    ROTATION("refresh.guard.rotation", "on", "'on' or 'off'", false),
+    REUSE_ACTION("refresh.guard.reuse.action", "revoke-family",
+            "one of revoke-family, revoke-user-session, revoke-all-sessions, alert-only", false),
+    GRACE_SECONDS("refresh.guard.grace.seconds", "0", "an integer from 0 to 300", false),
+    IDLE_SECONDS("refresh.guard.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
+    MAX_SECONDS("refresh.guard.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
+    OFFLINE_IDLE_SECONDS("refresh.guard.offline.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
+    OFFLINE_MAX_SECONDS("refresh.guard.offline.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
+    NOTIFY_USER("refresh.guard.notify.user", "false", "'true' or 'false'", false),
+    ALERT_EMAIL("refresh.guard.alert.email", null, "an email address (realm attribute only)", true);
+
+    public static final String PREFIX = "refresh.guard.";
+
+    private static final Pattern EMAIL = Pattern.compile("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$");
+    private static final int MAX_SECONDS_VALUE = 10 * 365 * 24 * 3600;
+
+    private final String key;
+    private final String defaultValue;
+    private final String accepts;
+    private final boolean realmOnly;
+
+    Attribute(String key, String defaultValue, String accepts, boolean realmOnly) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.accepts = accepts;
+        this.realmOnly = realmOnly;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    /** The default as text; null where there is none. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String accepts() {
+        return accepts;
+    }
+
+    public boolean realmOnly() {
+        return realmOnly;
+    }
+
+    public static Optional<Attribute> byKey(String key) {
+        for (Attribute a : values()) {
+            if (a.key.equals(key)) {
+                return Optional.of(a);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether {@code raw} (already trimmed) is a value this attribute accepts. */
+    public boolean accepts(String raw) {
+        if (raw == null) {
+            return false;
+        }
+        return switch (this) {
+            case ROTATION -> raw.equals("on") || raw.equals("off");
+            case REUSE_ACTION -> ReuseAction.fromWord(raw).isPresent();
+            case GRACE_SECONDS -> integerIn(raw, 0, 300);
+            case IDLE_SECONDS, MAX_SECONDS, OFFLINE_IDLE_SECONDS, OFFLINE_MAX_SECONDS -> integerIn(raw, 0, MAX_SECONDS_VALUE);
+            case NOTIFY_USER -> raw.equals("true") || raw.equals("false");
+            case ALERT_EMAIL -> raw.length() <= 254 && EMAIL.matcher(raw).matches();
+        };
+    }
+
+    /** The message an admin sees for a refused value: names the attribute and what it accepts. */
+    public String problem(String raw) {
+        return key + " accepts " + accepts + "; got '" + shorten(raw) + "'";
+    }
+
+    private static boolean integerIn(String raw, int min, int max) {
+        if (raw.isEmpty() || raw.length() > 10) {
+            return false;
+        }
+        for (int i = 0; i < raw.length(); i++) {
+            if (!Character.isDigit(raw.charAt(i)) || raw.charAt(i) > '9') {
+                return false;
+            }
+        }
+        long value = Long.parseLong(raw);
+        return value >= min && value <= max;
+    }
+
+    static String shorten(String raw) {
+        if (raw == null) {
+            return "";
+        }
+        String printable = raw.replaceAll("\\p{Cntrl}", "?");
+        return printable.length() > 64 ? printable.substring(0, 64) + "..." : printable;
+    }
+}

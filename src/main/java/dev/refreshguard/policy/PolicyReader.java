@@ -1,0 +1,43 @@
+package dev.refreshguard.policy;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jboss.logging.Logger;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.RealmModel;
+
+/**
+ * Reads a client's effective policy from Keycloak's cached client and realm models. A stored value that is
+ * refused (realm import, realm attributes) falls back to its default and is logged at ERROR once per server.
+ */
+public final class PolicyReader {
+
+    private static final Logger LOG = Logger.getLogger(PolicyReader.class);
+    private static final String DPOP_BOUND = "dpop.bound.access.tokens";
+    private static final int MAX_REPORTED = 10_000;
+
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+    public Policy of(ClientModel client) {
+        RealmModel realm = client.getRealm();
+        Policy policy = Policy.resolve(client::getAttribute, realm::getAttribute, kindOf(client));
+        for (Setting invalid : policy.invalidSettings()) {
+            reportOnce(realm, client, invalid);
+        }
+        return policy;
+    }
+
+    public static ClientKind kindOf(ClientModel client) {
+        return new ClientKind(client.isPublicClient(), Boolean.parseBoolean(client.getAttribute(DPOP_BOUND)));
+    }
+
+    private void reportOnce(RealmModel realm, ClientModel client, Setting invalid) {
+        String key = realm.getId() + '/' + client.getId() + '/' + invalid.attribute().key() + '=' + invalid.rejectedValue();
+        if (reported.size() < MAX_REPORTED && reported.add(key)) {
+            LOG.errorf("refresh-guard: realm '%s', client '%s': %s (from the %s attribute); using the default '%s'",
+                    realm.getName(), client.getClientId(), invalid.problem(), invalid.source().word(),
+                    invalid.attribute().defaultValue());
+        }
+    }
+}

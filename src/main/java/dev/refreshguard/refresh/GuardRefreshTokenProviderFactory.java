@@ -1,0 +1,76 @@
+package dev.refreshguard.refresh;
+
+import java.util.Map;
+
+import org.keycloak.Config;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.protocol.oidc.refresh.RefreshTokenProvider;
+import org.keycloak.protocol.oidc.refresh.RefreshTokenProviderFactory;
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
+
+import dev.refreshguard.GuardVersion;
+import dev.refreshguard.alert.AlertChannels;
+import dev.refreshguard.alert.AlertMail;
+import dev.refreshguard.policy.PolicyReader;
+
+/**
+ * Issues and refreshes refresh tokens in protected realms; every other realm keeps Keycloak's default provider.
+ * Owns the server-wide pieces (policy reader, alert channels) that the other providers of this JAR share.
+ */
+public final class GuardRefreshTokenProviderFactory implements RefreshTokenProviderFactory, ServerInfoAwareProviderFactory {
+
+    /** Above Keycloak's default provider (0), below the OID4VCI one (10), which keeps its own tokens. */
+    private static final int ORDER = 5;
+
+    private PolicyReader policies;
+    private AlertChannels alerts;
+
+    @Override
+    public RefreshTokenProvider create(KeycloakSession session) {
+        return new GuardRefreshTokenProvider(session, policies, alerts);
+    }
+
+    @Override
+    public void init(Config.Scope config) {
+        policies = new PolicyReader();
+        alerts = new AlertChannels(new AlertMail());
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String getId() {
+        return GuardVersion.PROVIDER_ID;
+    }
+
+    @Override
+    public int order() {
+        return ORDER;
+    }
+
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        return GuardVersion.info();
+    }
+
+    public PolicyReader policies() {
+        return policies;
+    }
+
+    public AlertChannels alerts() {
+        return alerts;
+    }
+
+    /** The one instance of this server, for the other providers of this JAR. */
+    public static GuardRefreshTokenProviderFactory of(KeycloakSession session) {
+        return (GuardRefreshTokenProviderFactory) session.getKeycloakSessionFactory()
+                .getProviderFactory(RefreshTokenProvider.class, GuardVersion.PROVIDER_ID);
+    }
+}

@@ -1,0 +1,63 @@
+package dev.refreshguard.refresh;
+
+import jakarta.ws.rs.core.Response;
+
+import org.keycloak.OAuthErrorException;
+import org.keycloak.events.Details;
+import org.keycloak.events.EventBuilder;
+import org.keycloak.protocol.oidc.grants.OAuth2GrantType;
+import org.keycloak.services.CorsErrorResponseException;
+
+import dev.refreshguard.family.Family;
+import dev.refreshguard.family.FamilyClaims;
+
+/**
+ * The refusals refresh-guard adds: 400 {@code invalid_grant} for the client, and a REFRESH_TOKEN_ERROR event with
+ * refresh-guard's own error code for the security team. Thrown as a response exception so that Keycloak's grant
+ * does not replace the event's error with its generic one.
+ */
+final class RefreshErrors {
+
+    static final String FAMILY_REVOKED = "refresh_token_family_revoked";
+    static final String EXPIRED = "refresh_token_expired";
+    static final String REUSE_REASON = "reuse";
+
+    private final OAuth2GrantType.Context grant;
+
+    RefreshErrors(OAuth2GrantType.Context grant) {
+        this.grant = grant;
+    }
+
+    CorsErrorResponseException reused() {
+        return refuse("Refresh token reuse detected: this token was already used, so its family is revoked");
+    }
+
+    CorsErrorResponseException familyRevoked(Family family) {
+        String description = REUSE_REASON.equals(family.revokedReason())
+                ? "Refresh token family revoked after token reuse was detected"
+                : "Refresh token family revoked";
+        event().user(family.userId()).detail("family_id", family.id()).detail(Details.REASON, description).error(FAMILY_REVOKED);
+        return refuse(description);
+    }
+
+    CorsErrorResponseException unknownFamily(String familyId) {
+        String description = "Refresh token family is not known to this server";
+        event().detail("family_id", familyId).detail(Details.REASON, description).error(FAMILY_REVOKED);
+        return refuse(description);
+    }
+
+    CorsErrorResponseException expired(FamilyClaims claims) {
+        String description = "Refresh token expired: past the idle or maximum lifetime of its family";
+        event().detail("family_id", claims.familyId()).detail(Details.REASON, description).error(EXPIRED);
+        return refuse(description);
+    }
+
+    EventBuilder event() {
+        return grant.getEvent();
+    }
+
+    private CorsErrorResponseException refuse(String description) {
+        return new CorsErrorResponseException(grant.getCors(), OAuthErrorException.INVALID_GRANT, description,
+                Response.Status.BAD_REQUEST);
+    }
+}

@@ -1,0 +1,10 @@
+package dev.refreshguard.reuse;
+
+/** Nothing is revoked: the reuse is served as if rotation were off, and only the alert is raised. */
+public final class AlertOnly implements Revocation {
+
+    @Override
+    public Revoked apply(RevocationScope scope) {
+        return new Revoked(0, 0);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.refreshguard.reuse;
+
+import dev.refreshguard.policy.ReuseAction;
+
+/** One revocation scope per {@code refresh.guard.reuse.action}; each is one small class. */
+public sealed interface Revocation permits RevokeFamily, RevokeUserSession, RevokeAllSessions, AlertOnly {
+
+    /** Revokes what this scope covers, in the request's transaction. */
+    Revoked apply(RevocationScope scope);
+
+    /** What a revocation ended: sessions (client sessions for a family, user sessions for the wider scopes) and families. */
+    record Revoked(int sessions, int families) {
+        Revoked plus(Revoked other) {
+            return new Revoked(sessions + other.sessions, families + other.families);
+        }
+    }
+
+    static Revocation of(ReuseAction action) {
+        return switch (action) {
+            case REVOKE_FAMILY -> new RevokeFamily();
+            case REVOKE_USER_SESSION -> new RevokeUserSession();
+            case REVOKE_ALL_SESSIONS -> new RevokeAllSessions();
+            case ALERT_ONLY -> new AlertOnly();
+        };
+    }
+}

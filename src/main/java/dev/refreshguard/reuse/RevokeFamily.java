@@ -1,0 +1,15 @@
+package dev.refreshguard.reuse;
+
+import java.util.List;
+
+import dev.refreshguard.family.Family;
+
+/** The family and its token-exchange descendants stop working; the user's other clients and SSO session are untouched. */
+public final class RevokeFamily implements Revocation {
+
+    @Override
+    public Revoked apply(RevocationScope scope) {
+        List<Family> revoked = scope.ledger().revokeWithDescendants(scope.family().id(), scope.reason(), scope.now());
+        return new Revoked(scope.endClientSessions(revoked), revoked.size());
+    }
+}

@@ -1,0 +1,213 @@
+package dev.refreshguard.harness;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real distribution (keycloak-quarkus-dist zip from Maven Central, unpacked by the build) as a child process,
+ * on free ports, on a fresh PostgreSQL database of its own. Its output goes to a log file tests read.
+ */
+public final class DistributionServer implements KeycloakServer {
+
+    public static final String ADMIN = "admin";
+    public static final String ADMIN_PASSWORD = "admin";
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
+
+    private final Path home;
+    private final Path log;
+    private final String database;
+    private final int httpPort;
+    private final int managementPort;
+    private final List<String> extraOptions;
+    private final Map<String, String> extraEnv;
+    private Process process;
+    private int starts;
+
+    private DistributionServer(Path home, Path workDir, String database, List<String> extraOptions, Map<String, String> extraEnv) {
+        this.home = home;
+        this.database = database;
+        this.extraOptions = extraOptions;
+        this.extraEnv = extraEnv;
+        this.httpPort = freePort();
+        this.managementPort = freePort();
+        this.log = workDir.resolve("keycloak-" + database + ".log");
+    }
+
+    /** The shared server of a test run, with the JAR from the build. */
+    public static DistributionServer startShared() {
+        return start("rg_it_" + System.currentTimeMillis(), List.of(), Map.of());
+    }
+
+    public static DistributionServer start(String database, List<String> extraOptions, Map<String, String> extraEnv) {
+        Path home = Path.of(required("keycloak.home"));
+        Path jar = Path.of(required("guard.jar"));
+        Path workDir = Path.of(System.getProperty("it.work.dir", "target/it"));
+        try {
+            Files.createDirectories(workDir);
+            Files.createDirectories(home.resolve("providers"));
+            Files.copy(jar, home.resolve("providers").resolve("keycloak-refresh-guard.jar"), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Postgres.createDatabase(database);
+        DistributionServer server = new DistributionServer(home, workDir, database, extraOptions, extraEnv);
+        server.boot();
+        return server;
+    }
+
+    private void boot() {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "start-dev",
+                "--http-port=" + httpPort,
+                "--http-management-port=" + managementPort,
+                "--health-enabled=true",
+                "--metrics-enabled=true",
+                "--db=postgres",
+                "--db-url=" + Postgres.url(database),
+                "--db-username=" + Postgres.USER,
+                "--db-password=unused",
+                "--cache=local"));
+        command.addAll(extraOptions);
+        ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+                .redirectOutput(starts == 0 ? ProcessBuilder.Redirect.to(log.toFile()) : ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().put("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN);
+        pb.environment().put("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        pb.environment().put("JAVA_OPTS_KC_HEAP", "-Xms256m -Xmx1g");
+        pb.environment().putAll(extraEnv);
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        starts++;
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest ready = HttpRequest.newBuilder(URI.create(managementUrl() + "/health/ready")).timeout(Duration.ofSeconds(5)).build();
+        try {
+            Await.until(START_TIMEOUT, "Keycloak to become ready (log: " + log + ")", () -> {
+                if (!process.isAlive()) {
+                    throw new AssertionError("Keycloak exited with " + process.exitValue() + "; log tail:\n" + tail());
+                }
+                try {
+                    return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (IOException e) {
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            });
+        } catch (AssertionError e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    @Override
+    public String baseUrl() {
+        return "http://localhost:" + httpPort;
+    }
+
+    @Override
+    public String managementUrl() {
+        return "http://localhost:" + managementPort;
+    }
+
+    @Override
+    public Path logFile() {
+        return log;
+    }
+
+    @Override
+    public String jdbcUrl() {
+        return Postgres.url(database);
+    }
+
+    @Override
+    public void restart() {
+        stopProcess();
+        boot();
+    }
+
+    public void stopProcess() {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stopProcess();
+    }
+
+    public String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private static String required(String property) {
+        String value = System.getProperty(property);
+        if (value == null) {
+            throw new IllegalStateException("system property " + property + " is not set: run the integration tests with `mvn verify`");
+        }
+        return value;
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The machine's PostgreSQL (127.0.0.1:5432, trust auth): a fresh database per server. */
+    public static final class Postgres {
+        public static final String USER = "postgres";
+
+        private Postgres() {
+        }
+
+        public static String url(String database) {
+            return "jdbc:postgresql://127.0.0.1:5432/" + database;
+        }
+
+        public static void createDatabase(String database) {
+            try (Connection c = DriverManager.getConnection(url("postgres"), USER, "");
+                 Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + database);
+                s.execute("CREATE DATABASE " + database);
+            } catch (SQLException e) {
+                throw new IllegalStateException("PostgreSQL on 127.0.0.1:5432 is needed by the integration tests", e);
+            }
+        }
+    }
+}

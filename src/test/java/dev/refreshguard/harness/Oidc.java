@@ -1,0 +1,144 @@
+package dev.refreshguard.harness;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.refreshguard.harness.Http.Reply;
+
+/** One OAuth client of one realm, speaking to the token, userinfo, introspection and revocation endpoints. */
+public final class Oidc {
+
+    private static final Pattern FORM_ACTION = Pattern.compile("action=\"([^\"]+)\"");
+
+    private final Http http = new Http();
+    private final String realmUrl;
+    private final String clientId;
+    private final String secret;
+
+    public Oidc(KeycloakServer server, String realm, String clientId, String secret) {
+        this.realmUrl = server.baseUrl() + "/realms/" + realm;
+        this.clientId = clientId;
+        this.secret = secret;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    public String tokenUrl() {
+        return realmUrl + "/protocol/openid-connect/token";
+    }
+
+    public Reply password(String username, String password, String... extra) {
+        Map<String, String> form = credentials("grant_type", "password", "username", username, "password", password,
+                "scope", "openid");
+        form.putAll(Http.params(extra));
+        return http.postForm(tokenUrl(), form);
+    }
+
+    public Reply refresh(String refreshToken) {
+        return http.postForm(tokenUrl(), credentials("grant_type", "refresh_token", "refresh_token", refreshToken));
+    }
+
+    public Reply refresh(String refreshToken, Map<String, String> headers) {
+        return http.postForm(tokenUrl(), credentials("grant_type", "refresh_token", "refresh_token", refreshToken), headers);
+    }
+
+    public Reply userinfo(String accessToken) {
+        return http.get(realmUrl + "/protocol/openid-connect/userinfo", accessToken);
+    }
+
+    /** RFC 7662, authenticated as this (confidential) client. */
+    public Reply introspect(String token) {
+        return http.postForm(realmUrl + "/protocol/openid-connect/token/introspect", credentials("token", token));
+    }
+
+    /** RFC 7009. */
+    public Reply revoke(String token, String hint) {
+        return http.postForm(realmUrl + "/protocol/openid-connect/revoke", credentials("token", token, "token_type_hint", hint));
+    }
+
+    public Reply exchange(String subjectToken, String... extra) {
+        Map<String, String> form = credentials("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange",
+                "subject_token", subjectToken, "subject_token_type", "urn:ietf:params:oauth:token-type:access_token");
+        form.putAll(Http.params(extra));
+        return http.postForm(tokenUrl(), form);
+    }
+
+    /** The authorization-code flow as a browser runs it: login form, credentials, redirect with the code, code for tokens. */
+    public Reply authorizationCode(String username, String password, String redirectUri) {
+        CookieJar cookies = new CookieJar();
+        String authUrl = realmUrl + "/protocol/openid-connect/auth?" + Http.form(Http.params("client_id", clientId,
+                "response_type", "code", "scope", "openid", "redirect_uri", redirectUri, "state", "s1", "nonce", "n1"));
+        Reply page = cookies.send(http, HttpRequest.newBuilder(URI.create(authUrl)).GET());
+        Matcher action = FORM_ACTION.matcher(page.body());
+        if (page.status() != 200 || !action.find()) {
+            throw new AssertionError("no login form: " + page);
+        }
+        String postUrl = action.group(1).replace("&amp;", "&");
+        Reply redirect = cookies.send(http, HttpRequest.newBuilder(URI.create(postUrl))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(Http.form(Http.params("username", username, "password", password)))));
+        String location = redirect.headers().firstValue("Location").orElseThrow(() -> new AssertionError("no redirect: " + redirect));
+        String code = query(URI.create(location)).get("code");
+        return http.postForm(tokenUrl(), credentials("grant_type", "authorization_code", "code", code, "redirect_uri", redirectUri));
+    }
+
+    private Map<String, String> credentials(String... keyValues) {
+        Map<String, String> form = new LinkedHashMap<>(Http.params(keyValues));
+        form.put("client_id", clientId);
+        if (secret != null) {
+            form.put("client_secret", secret);
+        }
+        return form;
+    }
+
+    private static Map<String, String> query(URI uri) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String pair : uri.getRawQuery().split("&")) {
+            int eq = pair.indexOf('=');
+            out.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    /** The payload of a JWT, decoded without verification: what a test wants to look at. */
+    public static JsonNode claims(String jwt) {
+        try {
+            String[] parts = jwt.split("\\.");
+            return Http.JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
+        } catch (Exception e) {
+            throw new AssertionError("not a JWT: " + jwt, e);
+        }
+    }
+
+    /** Cookies of one browser session, for the login form. */
+    private static final class CookieJar {
+        private final Map<String, String> cookies = new LinkedHashMap<>();
+
+        Reply send(Http http, HttpRequest.Builder request) {
+            if (!cookies.isEmpty()) {
+                request.header("Cookie", String.join("; ", cookies.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+            }
+            Reply reply = http.send(request.timeout(Duration.ofSeconds(30)).build());
+            List<String> setCookies = reply.headers().allValues("Set-Cookie");
+            for (String c : setCookies) {
+                String nv = c.split(";", 2)[0];
+                int eq = nv.indexOf('=');
+                cookies.put(nv.substring(0, eq), nv.substring(eq + 1));
+            }
+            return reply;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.refreshguard.harness;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A small realm built through the admin API: a public client {@code spa}, a second public client {@code other},
+ * a confidential client {@code api} (also the introspecting resource server), users alice and bob.
+ */
+public final class TestRealm {
+
+    public static final String REDIRECT = "http://localhost/cb";
+    public static final String API_SECRET = "api-secret-0123456789";
+    /** Saved event types: Keycloak's usual ones plus the refresh and exchange events the tests read. */
+    public static final List<String> SAVED_EVENTS = List.of("LOGIN", "LOGIN_ERROR", "CODE_TO_TOKEN", "CODE_TO_TOKEN_ERROR",
+            "REFRESH_TOKEN", "REFRESH_TOKEN_ERROR", "TOKEN_EXCHANGE", "TOKEN_EXCHANGE_ERROR", "REVOKE_GRANT",
+            "REVOKE_GRANT_ERROR", "LOGOUT", "LOGOUT_ERROR", "INTROSPECT_TOKEN", "INTROSPECT_TOKEN_ERROR");
+
+    public final KeycloakServer server;
+    public final Admin admin;
+    public final String name;
+    public final Map<String, String> clientUuids = new HashMap<>();
+    public final Map<String, String> userIds = new HashMap<>();
+
+    private TestRealm(KeycloakServer server, Admin admin, String name) {
+        this.server = server;
+        this.admin = admin;
+        this.name = name;
+    }
+
+    /** A protected realm (event listener refresh-guard) with the given realm attributes. */
+    public static TestRealm guarded(KeycloakServer server, String prefix, Map<String, String> realmAttributes) {
+        return create(server, prefix, true, realmAttributes);
+    }
+
+    /** A realm exactly as stock Keycloak has it: no refresh-guard listener. */
+    public static TestRealm stock(KeycloakServer server, String prefix) {
+        return create(server, prefix, false, Map.of());
+    }
+
+    public static TestRealm create(KeycloakServer server, String prefix, boolean guarded, Map<String, String> realmAttributes) {
+        Admin admin = new Admin(server);
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, Object> realm = new LinkedHashMap<>();
+        realm.put("realm", name);
+        realm.put("enabled", true);
+        realm.put("eventsEnabled", true);
+        realm.put("enabledEventTypes", SAVED_EVENTS);
+        realm.put("eventsListeners", guarded ? List.of("jboss-logging", "refresh-guard") : List.of("jboss-logging"));
+        realm.put("attributes", realmAttributes);
+        admin.createRealm(realm);
+        TestRealm t = new TestRealm(server, admin, name);
+        t.addPublicClient("spa");
+        t.addPublicClient("other");
+        t.addConfidentialClient("api", API_SECRET, Map.of());
+        t.addUser("alice");
+        t.addUser("bob");
+        return t;
+    }
+
+    public String addPublicClient(String clientId) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("clientId", clientId);
+        c.put("publicClient", true);
+        c.put("directAccessGrantsEnabled", true);
+        c.put("standardFlowEnabled", true);
+        c.put("redirectUris", List.of(REDIRECT));
+        String uuid = admin.createClient(name, c);
+        clientUuids.put(clientId, uuid);
+        return uuid;
+    }
+
+    public String addConfidentialClient(String clientId, String secret, Map<String, Object> extra) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("clientId", clientId);
+        c.put("publicClient", false);
+        c.put("secret", secret);
+        c.put("directAccessGrantsEnabled", true);
+        c.put("standardFlowEnabled", true);
+        c.put("redirectUris", List.of(REDIRECT));
+        c.putAll(extra);
+        String uuid = admin.createClient(name, c);
+        clientUuids.put(clientId, uuid);
+        return uuid;
+    }
+
+    public String addUser(String username) {
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("username", username);
+        u.put("enabled", true);
+        u.put("email", username + "@example.com");
+        u.put("emailVerified", true);
+        u.put("firstName", username);
+        u.put("lastName", "Test");
+        u.put("credentials", List.of(Map.of("type", "password", "value", username, "temporary", false)));
+        String id = admin.createUser(name, u);
+        userIds.put(username, id);
+        return id;
+    }
+
+    /** Sets refresh-guard (or any) attributes on a client; fails the test unless the admin API accepts them. */
+    public void clientAttributes(String clientId, Map<String, String> attributes) {
+        Http.Reply reply = admin.setClientAttributes(name, clientUuids.get(clientId), attributes);
+        if (reply.status() / 100 != 2) {
+            throw new AssertionError("client update refused: " + reply);
+        }
+    }
+
+    public Oidc spa() {
+        return oidc("spa");
+    }
+
+    public Oidc oidc(String clientId) {
+        return new Oidc(server, name, clientId, clientId.equals("api") ? API_SECRET : null);
+    }
+
+    public Oidc confidential(String clientId, String secret) {
+        return new Oidc(server, name, clientId, secret);
+    }
+}
