@@ -78,20 +78,34 @@ public final class Oidc {
 
     /** The authorization-code flow as a browser runs it: login form, credentials, redirect with the code, code for tokens. */
     public Reply authorizationCode(String username, String password, String redirectUri) {
-        CookieJar cookies = new CookieJar();
+        return authorizationCode(new Browser(), username, password, redirectUri);
+    }
+
+    /**
+     * The authorization-code flow in a given browser: where the browser already has an SSO session, Keycloak
+     * redirects with a code at once and the new client joins that user session.
+     */
+    public Reply authorizationCode(Browser browser, String username, String password, String redirectUri) {
         String authUrl = realmUrl + "/protocol/openid-connect/auth?" + Http.form(Http.params("client_id", clientId,
                 "response_type", "code", "scope", "openid", "redirect_uri", redirectUri, "state", "s1", "nonce", "n1"));
-        Reply page = cookies.send(http, HttpRequest.newBuilder(URI.create(authUrl)).GET());
-        Matcher action = FORM_ACTION.matcher(page.body());
-        if (page.status() != 200 || !action.find()) {
-            throw new AssertionError("no login form: " + page);
+        Reply page = browser.send(http, HttpRequest.newBuilder(URI.create(authUrl)).GET());
+        Reply redirect = page;
+        if (page.status() == 200) {
+            Matcher action = FORM_ACTION.matcher(page.body());
+            if (!action.find()) {
+                throw new AssertionError("no login form: " + page);
+            }
+            String postUrl = action.group(1).replace("&amp;", "&");
+            redirect = browser.send(http, HttpRequest.newBuilder(URI.create(postUrl))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(Http.form(Http.params("username", username, "password", password)))));
         }
-        String postUrl = action.group(1).replace("&amp;", "&");
-        Reply redirect = cookies.send(http, HttpRequest.newBuilder(URI.create(postUrl))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(Http.form(Http.params("username", username, "password", password)))));
-        String location = redirect.headers().firstValue("Location").orElseThrow(() -> new AssertionError("no redirect: " + redirect));
+        Reply answer = redirect;
+        String location = answer.headers().firstValue("Location").orElseThrow(() -> new AssertionError("no redirect: " + answer));
         String code = query(URI.create(location)).get("code");
+        if (code == null) {
+            throw new AssertionError("no code in " + location);
+        }
         return http.postForm(tokenUrl(), credentials("grant_type", "authorization_code", "code", code, "redirect_uri", redirectUri));
     }
 
@@ -123,8 +137,8 @@ public final class Oidc {
         }
     }
 
-    /** Cookies of one browser session, for the login form. */
-    private static final class CookieJar {
+    /** Cookies of one browser: its SSO session. */
+    public static final class Browser {
         private final Map<String, String> cookies = new LinkedHashMap<>();
 
         Reply send(Http http, HttpRequest.Builder request) {

@@ -1,0 +1,451 @@
+package dev.refreshguard.reuse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.oauth2.sdk.AccessTokenResponse;
+import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
+import com.nimbusds.oauth2.sdk.ResourceOwnerPasswordCredentialsGrant;
+import com.nimbusds.oauth2.sdk.Scope;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.TokenResponse;
+import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
+import com.nimbusds.oauth2.sdk.auth.Secret;
+import com.nimbusds.oauth2.sdk.id.ClientID;
+import com.nimbusds.oauth2.sdk.token.RefreshToken;
+import com.sun.net.httpserver.HttpServer;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.Http.Reply;
+import dev.refreshguard.harness.KeycloakServer;
+import dev.refreshguard.harness.Oidc;
+import dev.refreshguard.harness.RealServer;
+import dev.refreshguard.harness.TestRealm;
+
+/** Rotation, reuse detection and each revocation scope, as a client and a security team see them. */
+@ExtendWith(RealServer.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ReuseIT {
+
+    private static final String REUSED = "refresh_token_reused";
+    private static final String FAMILY_REVOKED = "refresh_token_family_revoked";
+
+    private KeycloakServer server;
+
+    @BeforeAll
+    void server(KeycloakServer server) {
+        this.server = server;
+    }
+
+    private TestRealm realm(String prefix, Map<String, String> spaPolicy) {
+        TestRealm realm = TestRealm.guarded(server, prefix, Map.of());
+        if (!spaPolicy.isEmpty()) {
+            realm.clientAttributes("spa", spaPolicy);
+        }
+        return realm;
+    }
+
+    @Test
+    void everyRefreshRotatesAndSpendsThePreviousToken() {
+        Oidc spa = realm("rotation", Map.of()).spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        String r1 = ok(spa.refresh(r0)).text("refresh_token");
+        String r2 = ok(spa.refresh(r1)).text("refresh_token");
+
+        assertThat(List.of(r0, r1, r2)).doesNotHaveDuplicates();
+        JsonNode c0 = Oidc.claims(r0);
+        JsonNode c2 = Oidc.claims(r2);
+        assertThat(c2.get("rg_fid").asText()).isEqualTo(c0.get("rg_fid").asText());
+        assertThat(c0.get("rg_gen").asInt()).isZero();
+        assertThat(c2.get("rg_gen").asInt()).isEqualTo(2);
+        assertReuseRefused(spa.refresh(r1));
+    }
+
+    @Test
+    void reuseRevokesTheWholeFamilyAndNothingElse() {
+        TestRealm realm = realm("family", Map.of());
+        Oidc spa = realm.spa();
+        Oidc api = realm.oidc("api");
+        Reply login = ok(spa.password("alice", "alice"));
+        Reply otherClient = ok(realm.oidc("other").password("alice", "alice"));
+        Reply secondLogin = ok(spa.password("alice", "alice"));
+        String r0 = login.text("refresh_token");
+        Reply first = ok(spa.refresh(r0));
+        String r1 = first.text("refresh_token");
+        String a1 = first.text("access_token");
+        assertThat(spa.userinfo(a1).status()).isEqualTo(200);
+
+        assertReuseRefused(spa.refresh(r0));
+
+        Reply newest = spa.refresh(r1);
+        assertThat(newest.status()).isEqualTo(400);
+        assertThat(newest.text("error")).isEqualTo("invalid_grant");
+        assertThat(spa.userinfo(a1).status()).isEqualTo(401);
+        assertThat(spa.userinfo(login.text("access_token")).status()).isEqualTo(401);
+        assertThat(api.introspect(a1).json().get("active").asBoolean()).isFalse();
+
+        // The user's other client and a second login of the same client are untouched.
+        assertThat(realm.oidc("other").refresh(otherClient.text("refresh_token")).status()).isEqualTo(200);
+        assertThat(spa.userinfo(otherClient.text("access_token")).status()).isEqualTo(200);
+        assertThat(spa.refresh(secondLogin.text("refresh_token")).status()).isEqualTo(200);
+
+        String familyId = Oidc.claims(r0).get("rg_fid").asText();
+        JsonNode alert = onlyEvent(realm, REUSED);
+        assertThat(alert.get("type").asText()).isEqualTo("REFRESH_TOKEN_ERROR");
+        assertThat(alert.get("userId").asText()).isEqualTo(realm.userIds.get("alice"));
+        assertThat(alert.get("sessionId").asText()).isEqualTo(Oidc.claims(r0).get("sid").asText());
+        assertThat(alert.get("clientId").asText()).isEqualTo("spa");
+        assertThat(alert.get("ipAddress").asText()).isEqualTo("127.0.0.1");
+        JsonNode details = alert.get("details");
+        assertThat(details.get("family_id").asText()).isEqualTo(familyId);
+        assertThat(details.get("generation").asText()).isEqualTo("0");
+        assertThat(details.get("latest_generation").asText()).isEqualTo("1");
+        assertThat(Long.parseLong(details.get("seconds_since_rotation").asText())).isBetween(0L, 30L);
+        assertThat(details.get("first_use_ip").asText()).isEqualTo("127.0.0.1");
+        assertThat(details.get("action").asText()).isEqualTo("revoke-family");
+        assertThat(details.get("sessions_revoked").asText()).isEqualTo("1");
+
+        JsonNode revoked = onlyEvent(realm, FAMILY_REVOKED);
+        assertThat(revoked.get("details").get("family_id").asText()).isEqualTo(familyId);
+    }
+
+    @Test
+    void aReplayInTheSameSecondIsStillReuse() {
+        TestRealm realm = realm("same-second", Map.of());
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        ok(spa.refresh(r0));
+        assertReuseRefused(spa.refresh(r0));
+        assertThat(onlyEvent(realm, REUSED).get("details").get("seconds_since_rotation").asText()).isIn("0", "1");
+    }
+
+    @Test
+    void graceReplayReturnsTheVerySameSuccessorUntilItIsUsed() {
+        TestRealm realm = realm("grace", Map.of("refresh.guard.grace.seconds", "60"));
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        Reply first = ok(spa.refresh(r0));
+        String r1 = first.text("refresh_token");
+
+        Reply replay = ok(spa.refresh(r0));
+        assertThat(replay.text("refresh_token")).isEqualTo(r1);
+        assertThat(replay.text("access_token")).isNotEqualTo(first.text("access_token"));
+        long successorExp = Oidc.claims(r1).get("exp").asLong();
+        assertThat(replay.json().get("refresh_expires_in").asLong())
+                .isBetween(successorExp - java.time.Instant.now().getEpochSecond() - 2, successorExp - java.time.Instant.now().getEpochSecond() + 2);
+        assertThat(ok(spa.refresh(r0)).text("refresh_token")).isEqualTo(r1);
+
+        String r2 = ok(spa.refresh(r1)).text("refresh_token");
+        assertThat(r2).isNotEqualTo(r1);
+        assertReuseRefused(spa.refresh(r0));
+    }
+
+    @Test
+    void anOlderGenerationIsReuseEvenInsideTheGraceWindow() {
+        TestRealm realm = realm("grace-older", Map.of("refresh.guard.grace.seconds", "60"));
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        String r1 = ok(spa.refresh(r0)).text("refresh_token");
+        ok(spa.refresh(r1));
+        assertReuseRefused(spa.refresh(r0));
+        JsonNode details = onlyEvent(realm, REUSED).get("details");
+        assertThat(details.get("generation").asText()).isEqualTo("0");
+        assertThat(details.get("latest_generation").asText()).isEqualTo("2");
+        assertThat(details.get("first_use_ip").asText()).isEqualTo("unknown");
+    }
+
+    @Test
+    void afterTheGraceWindowAReplayIsReuse() {
+        TestRealm realm = realm("grace-ends", Map.of("refresh.guard.grace.seconds", "2"));
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        String r1 = ok(spa.refresh(r0)).text("refresh_token");
+        Await.pastEpochSecond(Oidc.claims(r1).get("iat").asLong() + 2);
+        assertReuseRefused(spa.refresh(r0));
+    }
+
+    @Test
+    void fiftyRacersWithOneTokenAndNoGraceHaveExactlyOneWinner() throws Exception {
+        Oidc spa = realm("race", Map.of()).spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        List<Reply> replies = race(50, () -> spa.refresh(r0));
+        List<Reply> wins = replies.stream().filter(r -> r.status() == 200).toList();
+        assertThat(wins).hasSize(1);
+        for (Reply lost : replies) {
+            if (lost.status() != 200) {
+                assertThat(lost.status()).as("%s", lost).isEqualTo(400);
+                assertThat(lost.text("error")).isEqualTo("invalid_grant");
+                assertThat(lost.text("error_description")).containsIgnoringCase("reuse");
+            }
+        }
+    }
+
+    @Test
+    void fiftyRacersInsideTheGraceWindowAllGetTheSameSuccessor() throws Exception {
+        Oidc spa = realm("race-grace", Map.of("refresh.guard.grace.seconds", "120")).spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        List<Reply> replies = race(50, () -> spa.refresh(r0));
+        assertThat(replies).allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(200));
+        assertThat(replies.stream().map(r -> r.text("refresh_token")).distinct()).hasSize(1);
+        assertThat(replies.stream().map(r -> r.text("access_token")).distinct()).hasSize(50);
+    }
+
+    @Test
+    void revokingAnyTokenOfAFamilyAtTheRevocationEndpointRevokesTheFamily() {
+        TestRealm realm = realm("rfc7009", Map.of());
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        Reply first = ok(spa.refresh(r0));
+        String r1 = first.text("refresh_token");
+        assertThat(spa.revoke(r1, "refresh_token").status()).isEqualTo(200);
+
+        Reply after = spa.refresh(r1);
+        assertThat(after.status()).isEqualTo(400);
+        assertThat(after.text("error")).isEqualTo("invalid_grant");
+        assertThat(onlyEvent(realm, FAMILY_REVOKED).get("details").get("family_id").asText())
+                .isEqualTo(Oidc.claims(r1).get("rg_fid").asText());
+        assertThat(realm.oidc("api").introspect(first.text("access_token")).json().get("active").asBoolean()).isFalse();
+    }
+
+    @Test
+    void alertOnlyServesTheReuseAndRevokesNothing() {
+        TestRealm realm = realm("alert-only", Map.of("refresh.guard.reuse.action", "alert-only"));
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        String r1 = ok(spa.refresh(r0)).text("refresh_token");
+        Reply served = ok(spa.refresh(r0));
+        assertThat(spa.userinfo(served.text("access_token")).status()).isEqualTo(200);
+        assertThat(spa.refresh(r1).status()).isEqualTo(200);
+
+        JsonNode details = onlyEvent(realm, REUSED).get("details");
+        assertThat(details.get("action").asText()).isEqualTo("alert-only");
+        assertThat(details.get("sessions_revoked").asText()).isEqualTo("0");
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", FAMILY_REVOKED)).isEmpty();
+    }
+
+    @Test
+    void revokeUserSessionEndsTheLoginForAllItsClientsButNotOfflineTokens() throws IOException {
+        TestRealm realm = realm("user-session", Map.of("refresh.guard.reuse.action", "revoke-user-session"));
+        List<String> logoutTokens = new CopyOnWriteArrayList<>();
+        HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext("/logout", exchange -> {
+            logoutTokens.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        receiver.start();
+        try {
+            realm.clientAttributes("api", Map.of("backchannel.logout.url",
+                    "http://127.0.0.1:" + receiver.getAddress().getPort() + "/logout", "backchannel.logout.session.required", "true"));
+            Oidc.Browser browser = new Oidc.Browser();
+            Oidc spa = realm.spa();
+            Oidc api = realm.oidc("api");
+            Reply spaLogin = ok(spa.authorizationCode(browser, "alice", "alice", TestRealm.REDIRECT));
+            Reply apiLogin = ok(api.authorizationCode(browser, "alice", "alice", TestRealm.REDIRECT));
+            assertThat(Oidc.claims(apiLogin.text("refresh_token")).get("sid").asText())
+                    .isEqualTo(Oidc.claims(spaLogin.text("refresh_token")).get("sid").asText());
+            Reply offline = ok(spa.password("alice", "alice", "scope", "openid offline_access"));
+            assertThat(Oidc.claims(offline.text("refresh_token")).get("typ").asText()).isEqualTo("Offline");
+
+            String r0 = spaLogin.text("refresh_token");
+            ok(spa.refresh(r0));
+            assertReuseRefused(spa.refresh(r0));
+
+            assertThat(api.refresh(apiLogin.text("refresh_token")).status()).isEqualTo(400);
+            assertThat(api.userinfo(apiLogin.text("access_token")).status()).isEqualTo(401);
+            Await.until(Duration.ofSeconds(30), "a backchannel logout at the api client", () -> !logoutTokens.isEmpty());
+            assertThat(logoutTokens.get(0)).startsWith("logout_token=");
+            assertThat(spa.refresh(offline.text("refresh_token")).status()).isEqualTo(200);
+            assertThat(onlyEvent(realm, REUSED).get("details").get("action").asText()).isEqualTo("revoke-user-session");
+        } finally {
+            receiver.stop(0);
+        }
+    }
+
+    @Test
+    void revokeAllSessionsEndsEveryOnlineAndOfflineSessionOfTheUser() {
+        TestRealm realm = realm("all-sessions", Map.of("refresh.guard.reuse.action", "revoke-all-sessions"));
+        Oidc spa = realm.spa();
+        Reply first = ok(spa.password("alice", "alice"));
+        Reply second = ok(realm.oidc("other").password("alice", "alice"));
+        Reply offline = ok(spa.password("alice", "alice", "scope", "openid offline_access"));
+        Reply bob = ok(spa.password("bob", "bob"));
+        String r0 = first.text("refresh_token");
+        ok(spa.refresh(r0));
+
+        assertReuseRefused(spa.refresh(r0));
+
+        assertThat(realm.oidc("other").refresh(second.text("refresh_token")).status()).isEqualTo(400);
+        assertThat(spa.refresh(offline.text("refresh_token")).status()).isEqualTo(400);
+        String alice = realm.userIds.get("alice");
+        assertThat(realm.admin.userSessionCount(realm.name, alice)).isZero();
+        assertThat(realm.admin.offlineSessionCount(realm.name, alice, realm.clientUuids.get("spa"))).isZero();
+        assertThat(spa.refresh(bob.text("refresh_token")).status()).isEqualTo(200);
+        JsonNode details = onlyEvent(realm, REUSED).get("details");
+        assertThat(details.get("action").asText()).isEqualTo("revoke-all-sessions");
+        assertThat(Integer.parseInt(details.get("sessions_revoked").asText())).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void oneClientsReuseNeverTouchesAnotherClientsFamilyInTheSameLogin() {
+        TestRealm realm = realm("isolation", Map.of());
+        Oidc.Browser browser = new Oidc.Browser();
+        Oidc spa = realm.spa();
+        Oidc api = realm.oidc("api");
+        Reply spaLogin = ok(spa.authorizationCode(browser, "alice", "alice", TestRealm.REDIRECT));
+        Reply apiLogin = ok(api.authorizationCode(browser, "alice", "alice", TestRealm.REDIRECT));
+        String r0 = spaLogin.text("refresh_token");
+        ok(spa.refresh(r0));
+        assertReuseRefused(spa.refresh(r0));
+
+        Reply apiRefresh = ok(api.refresh(apiLogin.text("refresh_token")));
+        assertThat(api.userinfo(apiRefresh.text("access_token")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void offlineTokensFormFamiliesToo() {
+        TestRealm realm = realm("offline", Map.of());
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice", "scope", "openid offline_access")).text("refresh_token");
+        assertThat(Oidc.claims(r0).get("typ").asText()).isEqualTo("Offline");
+        String r1 = ok(spa.refresh(r0)).text("refresh_token");
+        assertThat(Oidc.claims(r1).get("rg_gen").asInt()).isEqualTo(1);
+        assertReuseRefused(spa.refresh(r0));
+        assertThat(spa.refresh(r1).status()).isEqualTo(400);
+    }
+
+    @Test
+    void aRefreshWhoseTransactionFailsDoesNotBurnTheToken() throws SQLException {
+        TestRealm realm = realm("tx-failure", Map.of());
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        String familyId = Oidc.claims(r0).get("rg_fid").asText();
+        try (Connection db = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
+             Statement sql = db.createStatement()) {
+            // A deferred constraint trigger fails the request's transaction at commit, after the rotate step ran.
+            sql.execute("CREATE TABLE IF NOT EXISTS rg_test_fail (family_id VARCHAR(36) PRIMARY KEY)");
+            sql.execute("CREATE OR REPLACE FUNCTION rg_test_fail_commit() RETURNS trigger AS $$ BEGIN"
+                    + " IF EXISTS (SELECT 1 FROM rg_test_fail WHERE family_id = NEW.id) THEN"
+                    + " RAISE EXCEPTION 'injected commit failure'; END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
+            sql.execute("DROP TRIGGER IF EXISTS rg_test_fail_trg ON rg_family");
+            sql.execute("CREATE CONSTRAINT TRIGGER rg_test_fail_trg AFTER UPDATE ON rg_family"
+                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_fail_commit()");
+            sql.execute("INSERT INTO rg_test_fail VALUES ('" + familyId + "')");
+            try {
+                Reply failed = spa.refresh(r0);
+                assertThat(failed.status()).as("%s", failed).isNotEqualTo(200);
+            } finally {
+                sql.execute("DELETE FROM rg_test_fail WHERE family_id = '" + familyId + "'");
+            }
+        }
+        Reply retried = ok(spa.refresh(r0));
+        assertThat(Oidc.claims(retried.text("refresh_token")).get("rg_gen").asInt()).isEqualTo(1);
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)).isEmpty();
+    }
+
+    @Test
+    void reuseAlertsReachTheEventStoreEvenWhenRefreshErrorsAreNotAmongTheSavedTypes() {
+        TestRealm realm = realm("store", Map.of());
+        realm.admin.ok("PUT", "/" + realm.name + "/events/config", Map.of("eventsEnabled", true,
+                "eventsListeners", List.of("jboss-logging", "refresh-guard"), "enabledEventTypes", List.of("LOGIN")));
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        ok(spa.refresh(r0));
+        assertReuseRefused(spa.refresh(r0));
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)).hasSize(1);
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", FAMILY_REVOKED)).isEmpty();
+    }
+
+    @Test
+    void anOrdinaryOAuthLibraryRefreshesTwentyTimesWithoutSpecialHandling() throws Exception {
+        TestRealm realm = realm("nimbus", Map.of());
+        URI tokenEndpoint = URI.create(realm.oidc("api").tokenUrl());
+        ClientSecretBasic auth = new ClientSecretBasic(new ClientID("api"), new Secret(TestRealm.API_SECRET));
+        TokenResponse login = TokenResponse.parse(new TokenRequest(tokenEndpoint, auth,
+                new ResourceOwnerPasswordCredentialsGrant("alice", new Secret("alice")), new Scope("openid")).toHTTPRequest().send());
+        assertThat(login.indicatesSuccess()).isTrue();
+        RefreshToken current = login.toSuccessResponse().getTokens().getRefreshToken();
+        List<String> seen = new ArrayList<>(List.of(current.getValue()));
+        for (int i = 0; i < 20; i++) {
+            TokenResponse response = TokenResponse.parse(new TokenRequest(tokenEndpoint, auth, new RefreshTokenGrant(current))
+                    .toHTTPRequest().send());
+            assertThat(response.indicatesSuccess()).as("refresh %d", i + 1).isTrue();
+            AccessTokenResponse success = response.toSuccessResponse();
+            current = success.getTokens().getRefreshToken();
+            assertThat(current).as("a new refresh token on refresh %d", i + 1).isNotNull();
+            seen.add(current.getValue());
+        }
+        assertThat(seen).doesNotHaveDuplicates().hasSize(21);
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------
+
+    private static Reply ok(Reply reply) {
+        assertThat(reply.status()).as("%s", reply).isEqualTo(200);
+        return reply;
+    }
+
+    private static void assertReuseRefused(Reply reply) {
+        assertThat(reply.status()).as("%s", reply).isEqualTo(400);
+        assertThat(reply.text("error")).isEqualTo("invalid_grant");
+        assertThat(reply.text("error_description")).containsIgnoringCase("reuse");
+    }
+
+    private static JsonNode onlyEvent(TestRealm realm, String error) {
+        List<JsonNode> events = Await.value(Duration.ofSeconds(10), "a REFRESH_TOKEN_ERROR event " + error, () -> {
+            List<JsonNode> found = realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", error);
+            return found.isEmpty() ? null : found;
+        });
+        assertThat(events).as("events with error %s", error).hasSize(1);
+        return events.get(0);
+    }
+
+    private static List<Reply> race(int racers, java.util.concurrent.Callable<Reply> request) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        try {
+            CountDownLatch ready = new CountDownLatch(racers);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Reply>> futures = new ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                futures.add(pool.submit(() -> {
+                    ready.countDown();
+                    go.await();
+                    return request.call();
+                }));
+            }
+            assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue();
+            go.countDown();
+            List<Reply> replies = new ArrayList<>();
+            for (Future<Reply> f : futures) {
+                replies.add(f.get(120, TimeUnit.SECONDS));
+            }
+            return replies;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
