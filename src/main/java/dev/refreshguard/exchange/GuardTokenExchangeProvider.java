@@ -1,0 +1,67 @@
+package dev.refreshguard.exchange;
+
+import java.util.Optional;
+
+import jakarta.ws.rs.core.Response;
+
+import org.keycloak.common.util.Time;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.protocol.oidc.TokenExchangeContext;
+import org.keycloak.protocol.oidc.TokenExchangeProvider;
+
+import dev.refreshguard.alert.GuardSwitch;
+import dev.refreshguard.family.NewFamily;
+import dev.refreshguard.policy.PolicyReader;
+
+/**
+ * Keycloak's standard token exchange, unchanged — same requests, responses and permission checks — except that
+ * a subject token whose family is revoked or expired is refused, and a refresh token the exchange mints starts a
+ * child family of the subject token's family (the refresh provider reads the parent from the session).
+ */
+final class GuardTokenExchangeProvider implements TokenExchangeProvider {
+
+    /** Keycloak's standard token exchange (v2) provider, which does the actual exchange. */
+    static final String STANDARD = "standard";
+
+    private final KeycloakSession session;
+    private final PolicyReader policies;
+
+    GuardTokenExchangeProvider(KeycloakSession session, PolicyReader policies) {
+        this.session = session;
+        this.policies = policies;
+    }
+
+    @Override
+    public boolean supports(TokenExchangeContext context) {
+        if (!GuardSwitch.isOn(context.getRealm())) {
+            return false;
+        }
+        TokenExchangeProvider standard = standard();
+        return standard != null && standard.supports(context);
+    }
+
+    @Override
+    public Response exchange(TokenExchangeContext context) {
+        Optional<SubjectFamily> subject = SubjectFamily.of(session, context, policies);
+        if (subject.isPresent()) {
+            SubjectFamily.Standing standing = subject.get().standing(Time.currentTime());
+            if (standing != SubjectFamily.Standing.ALIVE) {
+                throw new ExchangeRefusal(context).familyNotAlive(subject.get(), standing);
+            }
+            session.setAttribute(NewFamily.PARENT_ATTRIBUTE, subject.get().family().id());
+        }
+        try {
+            return standard().exchange(context);
+        } finally {
+            session.removeAttribute(NewFamily.PARENT_ATTRIBUTE);
+        }
+    }
+
+    private TokenExchangeProvider standard() {
+        return session.getProvider(TokenExchangeProvider.class, STANDARD);
+    }
+
+    @Override
+    public void close() {
+    }
+}
