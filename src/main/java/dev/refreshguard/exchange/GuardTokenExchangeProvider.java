@@ -4,12 +4,15 @@ import java.util.Optional;
 
 import jakarta.ws.rs.core.Response;
 
+import org.keycloak.OAuth2Constants;
 import org.keycloak.common.util.Time;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.protocol.oidc.TokenExchangeContext;
 import org.keycloak.protocol.oidc.TokenExchangeProvider;
 
 import dev.refreshguard.alert.GuardSwitch;
+import dev.refreshguard.exchange.SubjectFamily.Standing;
+import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.NewFamily;
 import dev.refreshguard.policy.PolicyReader;
 
@@ -44,17 +47,27 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
     public Response exchange(TokenExchangeContext context) {
         Optional<SubjectFamily> subject = SubjectFamily.of(session, context, policies);
         if (subject.isPresent()) {
-            SubjectFamily.Standing standing = subject.get().standing(Time.currentTime());
-            if (standing != SubjectFamily.Standing.ALIVE) {
-                throw new ExchangeRefusal(context).familyNotAlive(subject.get(), standing);
+            SubjectFamily parent = subject.get();
+            Standing standing = parent.standing(Time.currentTime());
+            if (standing == Standing.ALIVE && mintsRefreshToken(context)
+                    && !FamilyLedger.of(session).holdLive(parent.family().id())) {
+                standing = Standing.REVOKED; // revoked since it was read
             }
-            session.setAttribute(NewFamily.PARENT_ATTRIBUTE, subject.get().family().id());
+            if (standing != Standing.ALIVE) {
+                throw new ExchangeRefusal(context).familyNotAlive(parent, standing);
+            }
+            session.setAttribute(NewFamily.PARENT_ATTRIBUTE, parent.family().id());
         }
         try {
             return standard().exchange(context);
         } finally {
             session.removeAttribute(NewFamily.PARENT_ATTRIBUTE);
         }
+    }
+
+    /** Only a refresh token starts a child family, so only then is the parent held until the transaction ends. */
+    private static boolean mintsRefreshToken(TokenExchangeContext context) {
+        return OAuth2Constants.REFRESH_TOKEN_TYPE.equals(context.getParams().getRequestedTokenType());
     }
 
     private TokenExchangeProvider standard() {

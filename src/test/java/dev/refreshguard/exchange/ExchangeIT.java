@@ -72,6 +72,9 @@ class ExchangeIT {
         guarded.addConfidentialClient("partner", PARTNER_SECRET, Map.of("attributes", partnerPolicy));
         audience(guarded, "spa", "partner");
         audience(guarded, "backend", "partner");
+        // The resource server "api" introspects the exchanged tokens (introspection requires the audience).
+        audience(guarded, "backend", "api");
+        audience(guarded, "partner", "api");
         // A family max shorter than its access tokens' lifespan: the access token outlives its family.
         guarded.addPublicClient("spa-short");
         guarded.clientAttributes("spa-short", Map.of("refresh.guard.max.seconds", String.valueOf(SHORT_MAX),
@@ -150,6 +153,7 @@ class ExchangeIT {
         String grandchildId = familyOf(grandchild.text("refresh_token"));
         assertThat(ledger(grandchildId)).containsEntry("parent_id", childId);
         assertThat(introspect(child.text("access_token")).get("active").asBoolean()).isTrue();
+        assertThat(introspect(grandchild.text("access_token")).get("active").asBoolean()).isTrue();
 
         assertThat(spa.refresh(login.text("refresh_token")).status()).isEqualTo(200);
         Reply reuse = spa.refresh(login.text("refresh_token"));
@@ -253,7 +257,7 @@ class ExchangeIT {
         assertThat(exchanged.status()).as("exchange: %s", exchanged).isEqualTo(200);
         assertThat(exchanged.text("issued_token_type")).isEqualTo(ACCESS_TOKEN_TYPE);
         assertThat(exchanged.text("refresh_token")).isNull();
-        assertThat(backend.introspect(exchanged.text("access_token")).json().get("active").asBoolean()).isTrue();
+        assertThat(introspect(exchanged.text("access_token")).get("active").asBoolean()).isTrue();
         assertThat(childrenOf(parentId)).isEmpty();
     }
 
@@ -296,8 +300,9 @@ class ExchangeIT {
         return Oidc.claims(refreshToken).get("rg_fid").asText();
     }
 
+    /** As the resource server {@code api} sees the token. */
     private JsonNode introspect(String accessToken) {
-        Reply reply = backend.introspect(accessToken);
+        Reply reply = guarded.oidc("api").introspect(accessToken);
         assertThat(reply.status()).isEqualTo(200);
         return reply.json();
     }
