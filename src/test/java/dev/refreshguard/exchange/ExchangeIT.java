@@ -13,6 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -247,6 +252,41 @@ class ExchangeIT {
         assertThat(event("TOKEN_EXCHANGE_ERROR", "refresh_token_family_revoked", parentId).path("clientId").asText())
                 .isEqualTo("backend");
         assertThat(childrenOf(parentId)).isEmpty();
+    }
+
+    @Test
+    void anExchangeRacingTheParentsRevocationNeverLeavesALiveChild() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 8; round++) {
+                Reply login = login(spa);
+                String parentId = familyOf(login.text("refresh_token"));
+                Reply refreshed = spa.refresh(login.text("refresh_token"));
+                assertThat(refreshed.status()).isEqualTo(200);
+                CountDownLatch start = new CountDownLatch(1);
+                Future<Reply> reuse = pool.submit(() -> {
+                    start.await();
+                    return spa.refresh(login.text("refresh_token"));
+                });
+                Future<Reply> exchange = pool.submit(() -> {
+                    start.await();
+                    return backend.exchange(refreshed.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
+                });
+                start.countDown();
+                assertThat(reuse.get(60, TimeUnit.SECONDS).status()).as("reuse, round %d", round).isEqualTo(400);
+                Reply exchanged = exchange.get(60, TimeUnit.SECONDS);
+                assertThat(exchanged.status()).as("exchange, round %d: %s", round, exchanged).isIn(200, 400);
+                assertThat(ledger(parentId)).containsEntry("state", "REVOKED");
+                for (Map<String, Object> child : childrenOf(parentId)) {
+                    assertThat(ledger((String) child.get("id"))).as("child, round %d", round).containsEntry("state", "REVOKED");
+                }
+                if (exchanged.status() == 200) {
+                    assertThat(backend.refresh(exchanged.text("refresh_token")).status()).isEqualTo(400);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
