@@ -157,6 +157,10 @@ class ExchangeIT {
         assertThat(grandchild.status()).as("second exchange: %s", grandchild).isEqualTo(200);
         String grandchildId = familyOf(grandchild.text("refresh_token"));
         assertThat(ledger(grandchildId)).containsEntry("parent_id", childId);
+        // An access token only, exchanged by a client that holds a child family: it lives in the child's session.
+        Reply accessOnly = backend.exchange(login.text("access_token"));
+        assertThat(accessOnly.status()).isEqualTo(200);
+        assertThat(introspect(accessOnly.text("access_token")).get("active").asBoolean()).isTrue();
         assertThat(introspect(child.text("access_token")).get("active").asBoolean()).isTrue();
         assertThat(introspect(grandchild.text("access_token")).get("active").asBoolean()).isTrue();
 
@@ -172,6 +176,7 @@ class ExchangeIT {
         assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_family_revoked", childId).path("clientId").asText())
                 .isEqualTo("backend");
         assertThat(introspect(child.text("access_token")).get("active").asBoolean()).isFalse();
+        assertThat(introspect(accessOnly.text("access_token")).get("active").asBoolean()).isFalse();
         assertThat(partner.refresh(grandchild.text("refresh_token")).status()).isEqualTo(400);
         assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_family_revoked", grandchildId)).isNotNull();
         assertThat(introspect(grandchild.text("access_token")).get("active").asBoolean()).isFalse();
@@ -299,6 +304,12 @@ class ExchangeIT {
         assertThat(exchanged.text("refresh_token")).isNull();
         assertThat(introspect(exchanged.text("access_token")).get("active").asBoolean()).isTrue();
         assertThat(childrenOf(parentId)).isEmpty();
+
+        // The backend holds no session of its own in this login, so Keycloak issues the token on a transient
+        // session: no family or session reaches it, and revoking the family leaves it valid until it expires.
+        assertThat(spa.refresh(login.text("refresh_token")).status()).isEqualTo(200);
+        assertThat(spa.refresh(login.text("refresh_token")).status()).as("reuse revokes the family").isEqualTo(400);
+        assertThat(introspect(exchanged.text("access_token")).get("active").asBoolean()).isTrue();
     }
 
     @Test
