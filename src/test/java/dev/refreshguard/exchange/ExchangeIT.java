@@ -148,15 +148,10 @@ class ExchangeIT {
 
     @Test
     void reuseInTheParentFamilyRevokesTheChildAndItsDescendants() {
-        Reply login = login(spa);
-        String parentId = familyOf(login.text("refresh_token"));
-        Reply child = backend.exchange(login.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
-        assertThat(child.status()).as("exchange: %s", child).isEqualTo(200);
-        String childId = familyOf(child.text("refresh_token"));
-        Reply grandchild = partner.exchange(child.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
-        assertThat(grandchild.status()).as("second exchange: %s", grandchild).isEqualTo(200);
-        String grandchildId = familyOf(grandchild.text("refresh_token"));
-        assertThat(ledger(grandchildId)).containsEntry("parent_id", childId);
+        Lineage lineage = lineage();
+        Reply login = lineage.login();
+        Reply child = lineage.child();
+        Reply grandchild = lineage.grandchild();
         // An access token only, exchanged by a client that holds a child family: it lives in the child's session.
         Reply accessOnly = backend.exchange(login.text("access_token"));
         assertThat(accessOnly.status()).isEqualTo(200);
@@ -173,43 +168,40 @@ class ExchangeIT {
         Reply backendRefresh = backend.refresh(child.text("refresh_token"));
         assertThat(backendRefresh.status()).as("child refresh: %s", backendRefresh).isEqualTo(400);
         assertThat(backendRefresh.text("error")).isEqualTo("invalid_grant");
-        assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_family_revoked", childId).path("clientId").asText())
+        assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_family_revoked", lineage.childId()).path("clientId").asText())
                 .isEqualTo("backend");
         assertThat(introspect(child.text("access_token")).get("active").asBoolean()).isFalse();
         assertThat(introspect(accessOnly.text("access_token")).get("active").asBoolean()).isFalse();
         assertThat(partner.refresh(grandchild.text("refresh_token")).status()).isEqualTo(400);
-        assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_family_revoked", grandchildId)).isNotNull();
+        assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_family_revoked", lineage.grandchildId())).isNotNull();
         assertThat(introspect(grandchild.text("access_token")).get("active").asBoolean()).isFalse();
 
-        for (String id : List.of(parentId, childId, grandchildId)) {
+        for (String id : List.of(lineage.parentId(), lineage.childId(), lineage.grandchildId())) {
             assertThat(ledger(id)).as("family %s", id).containsEntry("state", "REVOKED").containsEntry("revoked_reason", "reuse");
         }
     }
 
     @Test
     void reuseInsideTheChildRevokesTheChildAndItsDescendantsButNotTheParent() {
-        Reply login = login(spa);
-        String parentId = familyOf(login.text("refresh_token"));
-        Reply child = backend.exchange(login.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
-        assertThat(child.status()).as("exchange: %s", child).isEqualTo(200);
-        String childId = familyOf(child.text("refresh_token"));
-        Reply grandchild = partner.exchange(child.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
-        assertThat(grandchild.status()).as("second exchange: %s", grandchild).isEqualTo(200);
-        String grandchildId = familyOf(grandchild.text("refresh_token"));
+        Lineage lineage = lineage();
+        Reply login = lineage.login();
+        Reply child = lineage.child();
+        Reply grandchild = lineage.grandchild();
+        String parentId = lineage.parentId();
 
         Reply rotated = backend.refresh(child.text("refresh_token"));
         assertThat(rotated.status()).isEqualTo(200);
         Reply reuse = backend.refresh(child.text("refresh_token"));
         assertThat(reuse.status()).isEqualTo(400);
         assertThat(reuse.text("error_description")).contains("reuse");
-        assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_reused", childId).path("details").path("action").asText())
+        assertThat(event("REFRESH_TOKEN_ERROR", "refresh_token_reused", lineage.childId()).path("details").path("action").asText())
                 .isEqualTo("revoke-family");
 
         assertThat(backend.refresh(rotated.text("refresh_token")).status()).isEqualTo(400);
         assertThat(partner.refresh(grandchild.text("refresh_token")).status()).isEqualTo(400);
         assertThat(introspect(rotated.text("access_token")).get("active").asBoolean()).isFalse();
-        assertThat(ledger(childId)).containsEntry("state", "REVOKED");
-        assertThat(ledger(grandchildId)).containsEntry("state", "REVOKED");
+        assertThat(ledger(lineage.childId())).containsEntry("state", "REVOKED");
+        assertThat(ledger(lineage.grandchildId())).containsEntry("state", "REVOKED");
 
         // The parent family and its client keep working.
         assertThat(ledger(parentId)).containsEntry("state", "ACTIVE");
@@ -339,6 +331,33 @@ class ExchangeIT {
             }
         }
         assertThat(new TreeSet<>(answers)).containsExactly("invalid_request|Invalid token");
+    }
+
+    /** alice's spa login, a child family of the backend under it, and a grandchild of the partner under that. */
+    private Lineage lineage() {
+        Reply login = login(spa);
+        Reply child = backend.exchange(login.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
+        assertThat(child.status()).as("exchange: %s", child).isEqualTo(200);
+        Reply grandchild = partner.exchange(child.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
+        assertThat(grandchild.status()).as("second exchange: %s", grandchild).isEqualTo(200);
+        Lineage lineage = new Lineage(login, child, grandchild);
+        assertThat(ledger(lineage.childId())).containsEntry("parent_id", lineage.parentId());
+        assertThat(ledger(lineage.grandchildId())).containsEntry("parent_id", lineage.childId());
+        return lineage;
+    }
+
+    private record Lineage(Reply login, Reply child, Reply grandchild) {
+        String parentId() {
+            return familyOf(login.text("refresh_token"));
+        }
+
+        String childId() {
+            return familyOf(child.text("refresh_token"));
+        }
+
+        String grandchildId() {
+            return familyOf(grandchild.text("refresh_token"));
+        }
     }
 
     private Reply login(Oidc client) {
