@@ -137,6 +137,18 @@ public final class FamilyLedger {
         return found.stream().findFirst();
     }
 
+    /**
+     * Holds a live family's row until the transaction ends, so that a child can be started under it safely: a
+     * concurrent revocation waits for this transaction, then finds the child among the descendants.
+     *
+     * @return false when the family is revoked (or unknown)
+     */
+    public boolean holdLive(String familyId) {
+        return em.createNativeQuery("UPDATE RG_FAMILY SET STATE = STATE WHERE ID = :id AND STATE = 'ACTIVE'")
+                .setParameter("id", familyId)
+                .executeUpdate() == 1;
+    }
+
     /** The live families of one client in one user session (online or offline). */
     public List<Family> liveOfClientSession(String realmId, String sessionId, String clientUuid) {
         return families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"

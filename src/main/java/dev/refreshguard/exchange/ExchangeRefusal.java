@@ -1,0 +1,41 @@
+package dev.refreshguard.exchange;
+
+import jakarta.ws.rs.core.Response;
+
+import org.keycloak.OAuthErrorException;
+import org.keycloak.events.Details;
+import org.keycloak.events.EventBuilder;
+import org.keycloak.protocol.oidc.TokenExchangeContext;
+import org.keycloak.services.CorsErrorResponseException;
+
+/**
+ * The refusal refresh-guard adds to token exchange: 400 {@code invalid_request} for the client (RFC 8693 §2.2.2,
+ * and what Keycloak answers for any unacceptable subject_token), and a TOKEN_EXCHANGE_ERROR event with
+ * refresh-guard's own error code for the security team.
+ */
+final class ExchangeRefusal {
+
+    static final String FAMILY_REVOKED = "refresh_token_family_revoked";
+
+    private final TokenExchangeContext context;
+
+    ExchangeRefusal(TokenExchangeContext context) {
+        this.context = context;
+    }
+
+    CorsErrorResponseException familyNotAlive(SubjectFamily subject, SubjectFamily.Standing standing) {
+        String description = standing == SubjectFamily.Standing.REVOKED
+                ? "Invalid subject_token: its refresh token family is revoked"
+                : "Invalid subject_token: its refresh token family has expired";
+        EventBuilder event = context.getEvent();
+        event.detail(Details.REQUESTED_TOKEN_TYPE, context.getParams().getRequestedTokenType())
+                .user(subject.family().userId())
+                .session(subject.family().sessionId())
+                .detail(Details.SUBJECT_TOKEN_CLIENT_ID, subject.subjectClientId())
+                .detail("family_id", subject.family().id())
+                .detail(Details.REASON, description)
+                .error(FAMILY_REVOKED);
+        return new CorsErrorResponseException(context.getCors(), OAuthErrorException.INVALID_REQUEST, description,
+                Response.Status.BAD_REQUEST);
+    }
+}

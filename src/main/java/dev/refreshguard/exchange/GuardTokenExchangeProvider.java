@@ -1,0 +1,80 @@
+package dev.refreshguard.exchange;
+
+import java.util.Optional;
+
+import jakarta.ws.rs.core.Response;
+
+import org.keycloak.OAuth2Constants;
+import org.keycloak.common.util.Time;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.protocol.oidc.TokenExchangeContext;
+import org.keycloak.protocol.oidc.TokenExchangeProvider;
+
+import dev.refreshguard.alert.GuardSwitch;
+import dev.refreshguard.exchange.SubjectFamily.Standing;
+import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.NewFamily;
+import dev.refreshguard.policy.PolicyReader;
+
+/**
+ * Keycloak's standard token exchange, unchanged — same requests, responses and permission checks — except that
+ * a subject token whose family is revoked or expired is refused, and a refresh token the exchange mints starts a
+ * child family of the subject token's family (the refresh provider reads the parent from the session).
+ */
+final class GuardTokenExchangeProvider implements TokenExchangeProvider {
+
+    /** Keycloak's standard token exchange (v2) provider, which does the actual exchange. */
+    static final String STANDARD = "standard";
+
+    private final KeycloakSession session;
+    private final PolicyReader policies;
+
+    GuardTokenExchangeProvider(KeycloakSession session, PolicyReader policies) {
+        this.session = session;
+        this.policies = policies;
+    }
+
+    @Override
+    public boolean supports(TokenExchangeContext context) {
+        if (!GuardSwitch.isOn(context.getRealm())) {
+            return false;
+        }
+        TokenExchangeProvider standard = standard();
+        return standard != null && standard.supports(context);
+    }
+
+    @Override
+    public Response exchange(TokenExchangeContext context) {
+        Optional<SubjectFamily> subject = SubjectFamily.of(session, context, policies);
+        if (subject.isPresent()) {
+            SubjectFamily parent = subject.get();
+            Standing standing = parent.standing(Time.currentTime());
+            if (standing == Standing.ALIVE && mintsRefreshToken(context)
+                    && !FamilyLedger.of(session).holdLive(parent.family().id())) {
+                standing = Standing.REVOKED; // revoked since it was read
+            }
+            if (standing != Standing.ALIVE) {
+                throw new ExchangeRefusal(context).familyNotAlive(parent, standing);
+            }
+            session.setAttribute(NewFamily.PARENT_ATTRIBUTE, parent.family().id());
+        }
+        try {
+            return standard().exchange(context);
+        } finally {
+            session.removeAttribute(NewFamily.PARENT_ATTRIBUTE);
+        }
+    }
+
+    /** Only a refresh token starts a child family, so only then is the parent held until the transaction ends. */
+    private static boolean mintsRefreshToken(TokenExchangeContext context) {
+        return OAuth2Constants.REFRESH_TOKEN_TYPE.equals(context.getParams().getRequestedTokenType());
+    }
+
+    private TokenExchangeProvider standard() {
+        return session.getProvider(TokenExchangeProvider.class, STANDARD);
+    }
+
+    @Override
+    public void close() {
+    }
+}
