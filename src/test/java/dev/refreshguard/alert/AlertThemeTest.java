@@ -27,15 +27,19 @@ class AlertThemeTest {
 
     @Test
     void theJarDeclaresTheEmailTheme() throws IOException {
-        JsonNode themes = new ObjectMapper().readTree(resource("META-INF/keycloak-themes.json")).get("themes");
+        JsonNode themes;
+        try (InputStream in = resource("META-INF/keycloak-themes.json")) {
+            themes = new ObjectMapper().readTree(in).get("themes");
+        }
         assertThat(themes).anySatisfy(t -> {
             assertThat(t.get("name").asText()).isEqualTo(AlertLetters.THEME);
             assertThat(t.get("types").toString()).isEqualTo("[\"email\"]");
         });
         Properties theme = load(THEME_ROOT + "theme.properties");
         assertThat(theme.getProperty("parent")).isEqualTo("base");
-        assertThat(resource(THEME_ROOT + "html/" + AlertLetters.TEMPLATE)).isNotNull();
-        assertThat(resource(THEME_ROOT + "text/" + AlertLetters.TEMPLATE)).isNotNull();
+        ClassLoader jar = AlertThemeTest.class.getClassLoader();
+        assertThat(jar.getResource(THEME_ROOT + "html/" + AlertLetters.TEMPLATE)).isNotNull();
+        assertThat(jar.getResource(THEME_ROOT + "text/" + AlertLetters.TEMPLATE)).isNotNull();
     }
 
     @Test
