@@ -16,6 +16,8 @@ import org.keycloak.events.EventStoreProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 
+import dev.refreshguard.policy.Policy;
+
 /**
  * Where a reuse alert goes: the Keycloak event (to every listener and the event store), one JSON line at WARN
  * on {@code dev.refreshguard.alert}, Micrometer counters, and email after commit.
@@ -36,9 +38,9 @@ public final class AlertChannels {
 
     /**
      * Raises a reuse alert on every channel. The event goes through {@code event}, which already names the realm,
-     * client, user, session and presenter address of the request.
+     * client, user, session and presenter address of the request; {@code policy} says who gets an email.
      */
-    public void reuse(KeycloakSession session, EventBuilder event, ReuseAlert alert) {
+    public void reuse(KeycloakSession session, EventBuilder event, ReuseAlert alert, Policy policy) {
         event.detail("family_id", alert.familyId())
                 .detail("generation", Integer.toString(alert.generation()))
                 .detail("latest_generation", Integer.toString(alert.latestGeneration()))
@@ -51,7 +53,7 @@ public final class AlertChannels {
         alertLog.warn(toJson(alert));
         registry.counter("refresh.guard.reuse", "realm", alert.realmName(), "client", alert.clientId(),
                 "action", alert.action()).increment();
-        mail.sendAfterCommit(session, alert);
+        mail.sendAfterCommit(session, alert, policy);
     }
 
     /**

@@ -102,11 +102,11 @@ final class RefreshStep {
                 revoked.sessions());
         if (action == ReuseAction.ALERT_ONLY) {
             // Served as if rotation were off; the alert travels on an event of its own.
-            alerts.reuse(session, errors.event().clone().removeDetail(Details.UPDATED_REFRESH_TOKEN_ID), alert);
+            alerts.reuse(session, errors.event().clone().removeDetail(Details.UPDATED_REFRESH_TOKEN_ID), alert, policy);
             return;
         }
         alerts.reuse(session, errors.event().removeDetail(Details.UPDATED_REFRESH_TOKEN_ID)
-                .detail(Details.REASON, "refresh token reuse"), alert);
+                .detail(Details.REASON, "refresh token reuse"), alert, policy);
         throw errors.reused();
     }
 

@@ -56,7 +56,44 @@ public final class DistributionServer implements KeycloakServer {
     }
 
     public static DistributionServer start(String database, List<String> extraOptions, Map<String, String> extraEnv) {
-        Path home = Path.of(required("keycloak.home"));
+        return start(Path.of(required("keycloak.home")), database, extraOptions, extraEnv);
+    }
+
+    /**
+     * As {@link #start(String, List, Map)}, from a private copy of the distribution (made once per name): the
+     * start-dev build of a server with other options cannot rewrite files under servers already running.
+     */
+    public static DistributionServer startFromCopy(String copyName, String database, List<String> extraOptions,
+                                                   Map<String, String> extraEnv) {
+        Path shared = Path.of(required("keycloak.home"));
+        Path copy = Path.of(System.getProperty("it.work.dir", "target/it")).resolve("dist-" + copyName);
+        if (!Files.exists(copy)) {
+            Path partial = copy.resolveSibling(copy.getFileName() + ".partial-" + System.nanoTime());
+            copyDistribution(shared, partial);
+            try {
+                Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return start(copy, database, extraOptions, extraEnv);
+    }
+
+    private static void copyDistribution(Path from, Path to) {
+        try (var files = Files.walk(from)) {
+            for (Path source : (Iterable<Path>) files::iterator) {
+                Path relative = from.relativize(source);
+                if (relative.startsWith("data")) {
+                    continue; // the running server's state
+                }
+                Files.copy(source, to.resolve(relative.toString()), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static DistributionServer start(Path home, String database, List<String> extraOptions, Map<String, String> extraEnv) {
         Path jar = Path.of(required("guard.jar"));
         Path workDir = Path.of(System.getProperty("it.work.dir", "target/it"));
         try {
