@@ -23,6 +23,15 @@ case "${1:-}" in
   *) echo "usage: $0 [--reset]" >&2; exit 2 ;;
 esac
 
+# Fail fast, before another server's health endpoint could be taken for ours.
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$PORT" "$MANAGEMENT_PORT"; do
+  if in_use "$port"; then
+    echo "Port $port is in use: stop what runs there, or choose others with DEMO_PORT / DEMO_MANAGEMENT_PORT." >&2
+    exit 1
+  fi
+done
+
 echo "==> Building the JAR (./mvnw package, tests skipped)"
 ./mvnw -B -q -ntp package -DskipTests
 JAR=$(ls target/keycloak-refresh-guard-*.jar | grep -v -e '-sources\.jar$' -e '-javadoc\.jar$' -e '-tests\.jar$' | head -n 1)
@@ -36,7 +45,7 @@ cp "$JAR" "$KC_HOME/providers/keycloak-refresh-guard.jar"
 # Imported on start when the realm does not exist yet (an existing realm demo is left as it is).
 cp demo/demo-realm.json "$KC_HOME/data/import/demo-realm.json"
 
-echo "==> Starting Keycloak $KC_VERSION on http://localhost:$PORT (log: demo/data/keycloak.log)"
+echo "==> Starting Keycloak $KC_VERSION on http://localhost:$PORT (1-3 minutes; log: demo/data/keycloak.log)"
 export KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=admin
 # LOCK_TIMEOUT: concurrent refreshes of one token wait for H2's row lock (as they would on PostgreSQL)
 # instead of failing with a 500 after H2's default of two seconds on a busy machine.
@@ -58,16 +67,21 @@ stop() {
 }
 trap stop INT TERM
 
-# Ready when Quarkus says it listens; by then the realm import has finished.
-deadline=$((SECONDS + 300))
-until grep -q "Listening on: " "$LOG" 2>/dev/null; do
+# Ready when the management interface says so (after the realm import). Plain bash, no curl needed.
+ready() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$MANAGEMENT_PORT" \
+    && printf 'GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3 \
+    && grep -q 'HTTP/1.1 200' <&3) 2>/dev/null
+}
+deadline=$((SECONDS + 600))
+until ready; do
   if ! kill -0 "$KC_PID" 2>/dev/null; then
     echo "Keycloak stopped during start-up. The end of demo/data/keycloak.log:" >&2
     tail -n 40 "$LOG" >&2
     exit 1
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
-    echo "Keycloak did not start within 5 minutes; see demo/data/keycloak.log" >&2
+    echo "Keycloak did not start within 10 minutes; see demo/data/keycloak.log" >&2
     kill -TERM "$KC_PID" 2>/dev/null || true
     exit 1
   fi
