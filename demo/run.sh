@@ -99,7 +99,8 @@ cat <<EOF
                  confidential client demo-api (secret demo-api-secret); user alice, password alice.
  Log:            demo/data/keycloak.log        Metrics: http://localhost:$MANAGEMENT_PORT/metrics
 
- Walk-through: paste this whole block into a bash or zsh shell (it takes about 12 s).
+ Walk-through: paste this whole block into a bash shell (it takes about 12 s; in zsh, first
+ run: setopt interactivecomments).
 --------------------------------------------------------------------------------
 BASE=$BASE
 EOF
