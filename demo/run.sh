@@ -48,7 +48,7 @@ cp demo/demo-realm.json "$KC_HOME/data/import/demo-realm.json"
 echo "==> Starting Keycloak $KC_VERSION on http://localhost:$PORT (1-3 minutes; log: demo/data/keycloak.log)"
 export KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=admin
 # LOCK_TIMEOUT: concurrent refreshes of one token wait for H2's row lock (as they would on PostgreSQL)
-# instead of failing with a 500 after H2's default of two seconds on a busy machine.
+# instead of giving up after H2's default of two seconds on a busy machine.
 "$KC_HOME/bin/kc.sh" start-dev \
   --http-port="$PORT" \
   --http-management-port="$MANAGEMENT_PORT" \
