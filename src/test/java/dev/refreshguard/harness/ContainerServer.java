@@ -26,14 +26,24 @@ public final class ContainerServer implements KeycloakServer {
         this.log = log;
     }
 
-    public static ContainerServer startIfDockerPresent() {
+    public static final String NO_DOCKER = "testcontainers backend skipped: no Docker engine on this machine";
+
+    /** Asks testcontainers once; says so in one line when there is no Docker. */
+    static boolean dockerPresent() {
         boolean docker;
         try {
             docker = DockerClientFactory.instance().isDockerAvailable();
         } catch (RuntimeException e) {
             docker = false;
         }
-        Assumptions.assumeTrue(docker, "testcontainers backend skipped: no Docker engine on this machine");
+        if (!docker) {
+            System.out.println(NO_DOCKER);
+        }
+        return docker;
+    }
+
+    public static ContainerServer startIfDockerPresent() {
+        Assumptions.assumeTrue(dockerPresent(), NO_DOCKER);
         KeycloakContainer container = new KeycloakContainer(IMAGE)
                 .withAdminUsername(DistributionServer.ADMIN)
                 .withAdminPassword(DistributionServer.ADMIN_PASSWORD)

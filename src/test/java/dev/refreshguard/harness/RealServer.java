@@ -1,14 +1,17 @@
 package dev.refreshguard.harness;
 
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Injects the real Keycloak of this test run. Started on first use, shared by every test class, stopped when the
- * run ends. Backend: -Dit.backend=distribution (default) or testcontainers.
+ * run ends. Backend: -Dit.backend=distribution (default) or testcontainers; the latter skips every class, with one
+ * line on the console, where Docker is absent.
  */
-public final class RealServer implements ParameterResolver {
+public final class RealServer implements ParameterResolver, ExecutionCondition {
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RealServer.class);
 
@@ -20,6 +23,18 @@ public final class RealServer implements ParameterResolver {
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         return server(context);
+    }
+
+    /** Skips (rather than fails) when the chosen backend cannot run here; checked once per run. */
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        if (!"testcontainers".equals(System.getProperty("it.backend", "distribution"))) {
+            return ConditionEvaluationResult.enabled("backend available");
+        }
+        boolean docker = context.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent("docker", key -> ContainerServer.dockerPresent(), Boolean.class);
+        return docker ? ConditionEvaluationResult.enabled("Docker present")
+                : ConditionEvaluationResult.disabled(ContainerServer.NO_DOCKER);
     }
 
     public static KeycloakServer server(ExtensionContext context) {
