@@ -317,9 +317,10 @@ class HostileInputIT {
         c.add(token("T27", "access token as refresh token", 400, "invalid_grant", "spa", at));
         c.add(token("T28", "ID token as refresh token", 400, "invalid_grant", "spa", it));
         c.add(token("T29", "expired refresh token (family idle limit 2 s)", 400, "invalid_grant", "short", expiredRefresh));
-        c.add(token("T30", "8 000-character refresh token", 400, "invalid_grant", "spa", "A".repeat(8_000)));
-        // Values this long are dropped while the form is parsed: Keycloak sees no refresh_token at all.
-        c.add(token("T51", "60 000-character refresh token", 400, "invalid_request", "spa", "A".repeat(60_000)));
+        c.add(token("T30", "3 000-character refresh token", 400, "invalid_grant", "spa", "A".repeat(3_000)));
+        // Values this long (8 000 characters already) are dropped while the form is parsed: Keycloak sees no refresh_token.
+        c.add(token("T51", "8 000-character refresh token", 400, "invalid_request", "spa", "A".repeat(8_000)));
+        c.add(token("T52", "60 000-character refresh token", 400, "invalid_request", "spa", "A".repeat(60_000)));
         c.add(token("T31", "1 MB refresh token", 413, "HTTP 413 Request Entity Too Large", "spa", "A".repeat(1_000_000)));
         c.add(new Case("T32", t, "binary bytes (NUL, 0xFF) in refresh_token", 400, "invalid_grant", false,
                 () -> raw(tokenUrl(realm), "application/x-www-form-urlencoded",
@@ -457,8 +458,9 @@ class HostileInputIT {
         c.add(admin("A02", "policy with an empty client_id", 400, ANY, "GET", base + "/policy?client_id=", "masterAdmin"));
         c.add(admin("A03", "policy with a SQL-ish client_id", 404, ANY, "GET", base + "/policy?client_id=" + enc(SQL), "masterAdmin"));
         c.add(admin("A04", "policy with a 3000-character client_id", 404, ANY, "GET", base + "/policy?client_id=" + huge, "masterAdmin"));
-        c.add(admin("A05", "policy with NUL and control characters in client_id", 404, ANY, "GET",
-                base + "/policy?client_id=spa%00%0d%0a", "masterAdmin"));
+        // Keycloak refuses control characters in query parameters before any resource runs.
+        c.add(admin("A05", "policy with NUL and control characters in client_id", 400, "Blocking invalid query parameter value",
+                "GET", base + "/policy?client_id=spa%00%0d%0a", "masterAdmin"));
         c.add(admin("A06", "families without user_id", 400, ANY, "GET", base + "/families", "masterAdmin"));
         c.add(admin("A07", "families with a SQL-ish user_id", 404, ANY, "GET", base + "/families?user_id=" + enc(SQL), "masterAdmin"));
         c.add(admin("A08", "families with a federated-looking user_id f:x", 404, ANY, "GET", base + "/families?user_id=f:x", "masterAdmin"));
@@ -471,9 +473,17 @@ class HostileInputIT {
         c.add(admin("A13", "revoke a family of another realm", 404, ANY, "POST", base + "/families/" + foreignFamily + "/revoke",
                 "masterAdmin"));
         c.add(admin("A14", "revoke a 3000-character family id", 404, ANY, "POST", base + "/families/" + huge + "/revoke", "masterAdmin"));
-        c.add(admin("A15", "revoke with GET", 405, ANY, "GET", base + "/families/" + aliceFamily + "/revoke", "masterAdmin"));
+        c.add(admin("A15", "revoke with GET", 404, ANY, "GET", base + "/families/" + aliceFamily + "/revoke", "masterAdmin"));
         c.add(admin("A16", "families of a user in a realm that does not exist", 404, ANY, "GET",
                 "/" + enc(SQL) + "/refresh-guard/families?user_id=" + realm.userIds.get("alice"), "masterAdmin"));
+        c.add(admin("A17", "families with a NUL character in user_id", 400, "Blocking invalid query parameter value", "GET",
+                base + "/families?user_id=" + realm.userIds.get("alice") + "%00", "masterAdmin"));
+        c.add(admin("A18", "revoke a family id holding a NUL character", 404, ANY, "POST",
+                base + "/families/" + aliceFamily.substring(0, 30) + "%00/revoke", "masterAdmin"));
+        c.add(admin("A19", "revoke a family id holding CR LF", 404, ANY, "POST",
+                base + "/families/" + aliceFamily.substring(0, 30) + "%0d%0a/revoke", "masterAdmin"));
+        c.add(admin("A20", "policy with a client_id holding invalid UTF-8", 404, ANY, "GET",
+                base + "/policy?client_id=%C3%28%FF", "masterAdmin"));
         return c;
     }
 
