@@ -163,7 +163,10 @@ class HostileInputIT {
     @Order(2)
     void noFamilyAndNoSessionChanged() {
         Snapshot after = snapshot();
-        stateVerdict = after.equals(before) ? "no" : "YES";
+        stateVerdict = (after.equals(before) ? "no" : "YES") + ": " + before.families().size() + " family rows and the sessions of "
+                + before.sessions().size() + " users compared before and after";
+        assertThat(before.families()).as("families to compare").hasSizeGreaterThanOrEqualTo(5);
+        assertThat(before.sessions().values()).as("sessions to compare").anyMatch(s -> !s.isEmpty());
         assertThat(after.families()).as("RG_FAMILY rows of the realms under attack").isEqualTo(before.families());
         assertThat(after.sessions()).as("user sessions of the realms under attack").isEqualTo(before.sessions());
     }
