@@ -23,9 +23,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import dev.refreshguard.harness.Admin;
-import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.Cluster;
 import dev.refreshguard.harness.Cluster.Node;
+import dev.refreshguard.harness.FamilyEvents;
 import dev.refreshguard.harness.Figures;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.Oidc;
@@ -45,7 +45,6 @@ class ClusterIT {
 
     private static final int RACERS = 50;
     private static final Duration RACE_TIMEOUT = Duration.ofMinutes(3);
-    private static final Duration EVENT_WAIT = Duration.ofSeconds(30);
     private static final String GRACE_SECONDS = "60";
 
     private final Witness witness = new Witness();
@@ -218,11 +217,8 @@ class ClusterIT {
         }
         try {
             Witness.Leaks leaks = witness.leaksIn(cluster.logFiles());
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("answers", witness.answers());
+            Map<String, Object> details = witness.figures(leaks);
             details.put("restart", restartOutcome);
-            details.put("tokensCheckedInLogs", leaks.signaturesChecked());
-            details.put("leaks", leaks.found().size());
             Figures.record("cluster", new Figures.Row("Two-node cluster, cross-node reuse and revocation, full restart (ClusterIT)",
                     checks, 0, cluster.size(), cluster.fullRestarts(), witness.fiveXx(),
                     "no: " + restartOutcome, details));
@@ -232,8 +228,7 @@ class ClusterIT {
             Figures.record("races", new Figures.Row("One token, " + RACERS + " racers split over 2 nodes, grace 0 and grace "
                     + GRACE_SECONDS + " s (ClusterIT)", 2, racersRun, cluster.size(), 0, raceFiveXx,
                     "grace 0: " + graceZeroOutcome + "; grace " + GRACE_SECONDS + " s: " + graceOutcome, race));
-            assertThat(witness.fiveXxAnswers()).as("5xx answers").isEmpty();
-            assertThat(leaks.found()).as("tokens in the nodes' logs").isEmpty();
+            witness.assertNoFiveXxAndNoLeaks(leaks);
         } finally {
             cluster.close();
         }
@@ -258,9 +253,7 @@ class ClusterIT {
     }
 
     private Reply ok(Reply reply) {
-        witness.saw(reply);
-        assertThat(reply.status()).as("setup request: %s", reply).isEqualTo(200);
-        return reply;
+        return witness.ok(reply);
     }
 
     private Reply check(Reply reply) {
@@ -274,10 +267,6 @@ class ClusterIT {
 
     /** The REFRESH_TOKEN_ERROR event with this error for this family, read through the given node. */
     private JsonNode awaitEvent(Node node, String error, String familyId) {
-        Admin admin = new Admin(node);
-        return Await.value(EVENT_WAIT, "event " + error + " for family " + familyId + " via " + node, () -> admin
-                .events(realm.name, "REFRESH_TOKEN_ERROR", error).stream()
-                .filter(e -> familyId.equals(e.path("details").path("family_id").asText()))
-                .findFirst().orElse(null));
+        return FamilyEvents.await(new Admin(node), realm.name, error, familyId, 0);
     }
 }

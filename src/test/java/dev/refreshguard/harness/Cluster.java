@@ -4,10 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -361,26 +357,7 @@ public final class Cluster implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            HttpClient http = HttpClient.newHttpClient();
-            HttpRequest ready = HttpRequest.newBuilder(URI.create(managementUrl() + "/health/ready")).timeout(Duration.ofSeconds(5)).build();
-            try {
-                Await.until(START_TIMEOUT, this + " to become ready (log: " + log + ")", () -> {
-                    if (!process.isAlive()) {
-                        throw new AssertionError(this + " exited with " + process.exitValue() + "; log tail:\n" + tail());
-                    }
-                    try {
-                        return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-                    } catch (IOException e) {
-                        return false;
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return false;
-                    }
-                });
-            } catch (AssertionError e) {
-                process.destroyForcibly();
-                throw e;
-            }
+            KeycloakProcess.awaitReady(process, managementUrl(), START_TIMEOUT, this + " to become ready (log: " + log + ")", this::tail);
         }
 
         void signalStop() {
@@ -390,16 +367,8 @@ public final class Cluster implements AutoCloseable {
         }
 
         void awaitStopped() {
-            if (process == null) {
-                return;
-            }
-            try {
-                if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
+            if (process != null) {
+                KeycloakProcess.awaitStopped(process, STOP_TIMEOUT);
             }
         }
 

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +51,13 @@ public final class Witness {
                 }
             }
         }
+        return reply;
+    }
+
+    /** Records an answer the test needs to go on with (a login, a first refresh): anything but 200 fails the test. */
+    public Reply ok(Reply reply) {
+        saw(reply);
+        org.assertj.core.api.Assertions.assertThat(reply.status()).as("setup request: %s", reply).isEqualTo(200);
         return reply;
     }
 
@@ -98,6 +107,22 @@ public final class Witness {
             }
         }
         return new Leaks(signatures.size(), bytes, found);
+    }
+
+    /** The figures every class reports about what it saw: answers, tokens looked for in the logs, leaks found. */
+    public Map<String, Object> figures(Leaks leaks) {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("answers", answers());
+        figures.put("tokensCheckedInLogs", leaks.signaturesChecked());
+        figures.put("logChars", leaks.logChars());
+        figures.put("leaks", leaks.found());
+        return figures;
+    }
+
+    /** Fails if any answer was a 5xx or any token reached the logs. */
+    public void assertNoFiveXxAndNoLeaks(Leaks leaks) {
+        org.assertj.core.api.Assertions.assertThat(fiveXxAnswers()).as("5xx answers").isEmpty();
+        org.assertj.core.api.Assertions.assertThat(leaks.found()).as("tokens in the logs").isEmpty();
     }
 
     private static String read(Path log) {
