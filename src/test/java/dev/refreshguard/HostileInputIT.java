@@ -36,7 +36,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import dev.refreshguard.harness.Admin;
 import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.DistributionServer;
 import dev.refreshguard.harness.Figures;
