@@ -113,6 +113,9 @@ public final class FamilyLedger {
     }
 
     public Optional<Family> find(String familyId) {
+        if (!plausibleId(familyId)) {
+            return Optional.empty();
+        }
         List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID = :id")
                 .setParameter("id", familyId)
                 .getResultList();
@@ -257,6 +260,23 @@ public final class FamilyLedger {
             }
         }
         return (String) value;
+    }
+
+    /**
+     * Family ids are Keycloak-generated (UUID text). Anything else names no family and never reaches the database:
+     * an id from an admin's URL may hold a NUL, which PostgreSQL refuses in text parameters (a 5xx, not a 404).
+     */
+    private static boolean plausibleId(String id) {
+        if (id == null || id.isEmpty() || id.length() > 36) {
+            return false;
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // Parameters are never bound as null: untyped null binds differ between databases; "" means absent.

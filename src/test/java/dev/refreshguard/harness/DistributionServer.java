@@ -3,10 +3,6 @@ package dev.refreshguard.harness;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The real distribution (keycloak-quarkus-dist zip from Maven Central, unpacked by the build) as a child process,
@@ -133,26 +128,7 @@ public final class DistributionServer implements KeycloakServer {
             throw new UncheckedIOException(e);
         }
         starts++;
-        HttpClient http = HttpClient.newHttpClient();
-        HttpRequest ready = HttpRequest.newBuilder(URI.create(managementUrl() + "/health/ready")).timeout(Duration.ofSeconds(5)).build();
-        try {
-            Await.until(START_TIMEOUT, "Keycloak to become ready (log: " + log + ")", () -> {
-                if (!process.isAlive()) {
-                    throw new AssertionError("Keycloak exited with " + process.exitValue() + "; log tail:\n" + tail());
-                }
-                try {
-                    return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-                } catch (IOException e) {
-                    return false;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            });
-        } catch (AssertionError e) {
-            process.destroyForcibly();
-            throw e;
-        }
+        KeycloakProcess.awaitReady(process, managementUrl(), START_TIMEOUT, "Keycloak to become ready (log: " + log + ")", this::tail);
     }
 
     @Override
@@ -186,13 +162,7 @@ public final class DistributionServer implements KeycloakServer {
             return;
         }
         process.destroy();
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        KeycloakProcess.awaitStopped(process, Duration.ofSeconds(60));
     }
 
     @Override

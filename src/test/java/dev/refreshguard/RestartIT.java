@@ -1,0 +1,144 @@
+package dev.refreshguard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import dev.refreshguard.harness.DistributionServer;
+import dev.refreshguard.harness.FamilyEvents;
+import dev.refreshguard.harness.Figures;
+import dev.refreshguard.harness.Http.Reply;
+import dev.refreshguard.harness.KeycloakServer;
+import dev.refreshguard.harness.Oidc;
+import dev.refreshguard.harness.RealServer;
+import dev.refreshguard.harness.TestRealm;
+import dev.refreshguard.harness.Witness;
+
+/**
+ * Family state lives in Keycloak's database, so it survives a restart of the (shared) server: three families are
+ * set up, the server restarts once, then each family behaves as it did before.
+ */
+@ExtendWith(RealServer.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RestartIT {
+
+    private final Witness witness = new Witness();
+    private KeycloakServer server;
+    private TestRealm realm;
+    private long restartedAtMillis;
+
+    /** A: rotated once before the restart (gen 0 spent, gen 1 current). */
+    private String aSpent;
+    private String aCurrent;
+    private String aFamily;
+    /** B: revoked before the restart (its gen 0 was reused); its newest token. */
+    private String bNewest;
+    private String bFamily;
+    /** C: live, another client of the same user as A; its newest token. */
+    private String cNewest;
+    private int checks;
+
+    @BeforeAll
+    void familiesThenOneRestart(KeycloakServer server) {
+        assumeTrue(server instanceof DistributionServer,
+                "RestartIT skipped: restarting the server needs the distribution backend (-Dit.backend=distribution)");
+        this.server = server;
+        realm = TestRealm.guarded(server, "restart", Map.of());
+        Oidc spa = realm.spa();
+
+        String a0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        aCurrent = ok(spa.refresh(a0)).text("refresh_token");
+        aSpent = a0;
+        aFamily = Oidc.claims(a0).get("rg_fid").asText();
+
+        String b0 = ok(spa.password("bob", "bob")).text("refresh_token");
+        bNewest = ok(spa.refresh(b0)).text("refresh_token");
+        bFamily = Oidc.claims(b0).get("rg_fid").asText();
+        Reply reuse = witness.saw(spa.refresh(b0));
+        assertThat(reuse.status()).as("B's reuse before the restart: %s", reuse).isEqualTo(400);
+        Reply revoked = witness.saw(spa.refresh(bNewest));
+        assertThat(revoked.status()).as("B is revoked before the restart: %s", revoked).isEqualTo(400);
+
+        Oidc other = realm.oidc("other");
+        String c0 = ok(other.password("alice", "alice")).text("refresh_token");
+        cNewest = ok(other.refresh(c0)).text("refresh_token");
+
+        restartedAtMillis = System.currentTimeMillis();
+        server.restart();
+    }
+
+    @Test
+    void reuseOfATokenSpentBeforeTheRestartIsCaught() {
+        Reply reuse = check(realm.spa().refresh(aSpent));
+        assertThat(reuse.status()).as("reuse after restart: %s", reuse).isEqualTo(400);
+        assertThat(reuse.text("error")).isEqualTo("invalid_grant");
+        assertThat(reuse.text("error_description")).containsIgnoringCase("reuse");
+        JsonNode event = awaitEvent("refresh_token_reused", aFamily);
+        assertThat(event.path("details").path("generation").asText()).isEqualTo("0");
+        assertThat(event.path("details").path("latest_generation").asText()).isEqualTo("1");
+        assertThat(event.path("userId").asText()).isEqualTo(realm.userIds.get("alice"));
+
+        // The reuse revoked the family: its current token is refused from now on.
+        Reply current = check(realm.spa().refresh(aCurrent));
+        assertThat(current.status()).as("A's current token after its reuse: %s", current).isEqualTo(400);
+        assertThat(current.text("error")).isEqualTo("invalid_grant");
+        awaitEvent("refresh_token_family_revoked", aFamily);
+    }
+
+    @Test
+    void aFamilyRevokedBeforeTheRestartStaysRevoked() {
+        Reply reply = check(realm.spa().refresh(bNewest));
+        assertThat(reply.status()).as("B's newest token after restart: %s", reply).isEqualTo(400);
+        assertThat(reply.text("error")).isEqualTo("invalid_grant");
+        awaitEvent("refresh_token_family_revoked", bFamily);
+    }
+
+    @Test
+    void aLiveFamilyKeepsWorking() {
+        Oidc other = realm.oidc("other");
+        Reply first = check(other.refresh(cNewest));
+        assertThat(first.status()).as("C after restart: %s", first).isEqualTo(200);
+        assertThat(first.text("refresh_token")).isNotEqualTo(cNewest);
+        assertThat(Oidc.claims(first.text("refresh_token")).get("rg_gen").asInt()).isEqualTo(2);
+        assertThat(check(other.userinfo(first.text("access_token"))).status()).isEqualTo(200);
+        Reply second = check(other.refresh(first.text("refresh_token")));
+        assertThat(second.status()).as("C keeps rotating: %s", second).isEqualTo(200);
+    }
+
+    @AfterAll
+    void figuresAndLogs() {
+        if (server == null) {
+            return;
+        }
+        Witness.Leaks leaks = witness.leaksIn(List.of(server.logFile()));
+        Map<String, Object> details = witness.figures(leaks);
+        details.put("families", 3);
+        Figures.record("restart", new Figures.Row("Restart of a single server (RestartIT)", checks, 0, 1, 1,
+                witness.fiveXx(), "no: revoked stayed revoked, reuse caught, live family works", details));
+        witness.assertNoFiveXxAndNoLeaks(leaks);
+    }
+
+    private Reply ok(Reply reply) {
+        return witness.ok(reply);
+    }
+
+    private Reply check(Reply reply) {
+        checks++;
+        return witness.saw(reply);
+    }
+
+    /** The REFRESH_TOKEN_ERROR event with this error for this family, raised after the restart. */
+    private JsonNode awaitEvent(String error, String familyId) {
+        return FamilyEvents.await(realm.admin, realm.name, error, familyId, restartedAtMillis);
+    }
+}
