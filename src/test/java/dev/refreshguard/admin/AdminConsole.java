@@ -1,11 +1,14 @@
 package dev.refreshguard.admin;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -55,35 +58,56 @@ final class AdminConsole {
         browser.snap("realm-opened");
     }
 
-    /** Realm settings → Events → Event listeners: add one by typing its id and picking it, then Save. */
-    void addEventListener(String listener) {
+    /**
+     * Realm settings → Events → Event listeners: add one by typing its id and picking it, then Save. The realm's
+     * current listeners are waited for first: the form fills them in when its data arrives, and a pick made before
+     * that would be overwritten.
+     */
+    void addEventListener(String listener, List<String> current) {
         clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
         clickable(By.cssSelector("[data-testid='rs-realm-events-tab']")).click();
         clickable(By.cssSelector("[data-testid='rs-event-listeners-tab']")).click();
         visible(By.cssSelector("[data-testid='saveEventListenerBtn']"));
+        current.forEach(existing -> visible(chip(existing)));
         WebElement typeahead = visible(By.cssSelector("#eventsListeners input[role='combobox']"));
         typeahead.sendKeys(listener);
         clickable(By.xpath("//*[@role='option'][normalize-space()='" + listener + "']")).click();
-        visible(By.xpath("//*[@id='eventsListeners']//*[contains(@class,'chip__text')][normalize-space()='" + listener + "']"));
-        // The multi-select stays open after a pick and would cover the Save button.
-        typeahead.sendKeys(Keys.ESCAPE);
+        visible(chip(listener));
+        // The multi-select stays open after a pick and would cover the Save button: close it with its toggle (Escape
+        // in the text field would also drop the pick).
+        clickable(By.cssSelector("#eventsListeners button[aria-label='Menu toggle']")).click();
         wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("[role='listbox']")));
+        visible(chip(listener));
         browser.snap("event-listener-chosen");
         clickable(By.cssSelector("[data-testid='saveEventListenerBtn']")).click();
         toast("Event listener has been updated.");
+        visible(chip(listener));
         browser.snap("event-listeners-saved");
     }
 
-    /** Realm settings → Events → User events settings: Save events on, then Save. */
+    /**
+     * Realm settings → Events → User events settings: Save events on, then Save. Should the console reload the
+     * settings meanwhile (it refreshes the realm after the listener save), the tab and switch are chosen again.
+     */
     void saveUserEvents() {
-        clickable(By.cssSelector("[data-testid='rs-events-tab']")).click();
-        visible(By.cssSelector("[data-testid='save-user']"));
-        WebElement toggle = driver.findElement(By.cssSelector("[data-testid='eventsEnabled']"));
-        if (!toggle.isSelected()) {
-            // The checkbox itself is visually hidden; its label is the switch an admin clicks.
-            clickable(By.cssSelector("label[for='eventsEnabled-switch']")).click();
-            wait.until(ExpectedConditions.elementToBeSelected(toggle));
-        }
+        By tab = By.cssSelector("[data-testid='rs-events-tab']");
+        By toggle = By.cssSelector("[data-testid='eventsEnabled']");
+        browser.await().ignoring(StaleElementReferenceException.class).until(d -> {
+            if (!"true".equals(d.findElement(tab).getAttribute("aria-selected"))) {
+                d.findElement(tab).click();
+                return false;
+            }
+            if (!d.findElement(toggle).isSelected()) {
+                // The checkbox itself is visually hidden; its label is the switch an admin clicks.
+                d.findElement(By.cssSelector("label[for='eventsEnabled-switch']")).click();
+                try {
+                    new WebDriverWait(d, Duration.ofSeconds(5)).until(ExpectedConditions.elementToBeSelected(toggle));
+                } catch (TimeoutException e) {
+                    return false;
+                }
+            }
+            return d.findElement(By.cssSelector("[data-testid='save-user']")).isEnabled();
+        });
         browser.snap("save-events-on");
         clickable(By.cssSelector("[data-testid='save-user']")).click();
         toast("Successfully saved configuration");
@@ -121,6 +145,10 @@ final class AdminConsole {
 
     /** The cells of an event row (expand toggle, time, user, type, IP, client) and its details as shown. */
     record EventRow(List<String> cells, Map<String, String> details) {
+    }
+
+    private static By chip(String listener) {
+        return By.xpath("//*[@id='eventsListeners']//*[contains(@class,'chip__text')][normalize-space()='" + listener + "']");
     }
 
     private void toast(String message) {

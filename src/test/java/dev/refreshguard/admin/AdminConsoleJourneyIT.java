@@ -54,7 +54,7 @@ class AdminConsoleJourneyIT {
         AdminConsole console = new AdminConsole(server, browser);
         console.logIn();
         console.openRealm(realm.name);
-        console.addEventListener("refresh-guard");
+        console.addEventListener("refresh-guard", List.of("jboss-logging"));
 
         JsonNode saved = realm.admin.ok("GET", "/" + realm.name, null).json();
         assertThat(texts(saved.get("eventsListeners"))).as("eventsListeners after saving in the console")
