@@ -1,0 +1,165 @@
+package dev.refreshguard.admin;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TimeoutException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import dev.refreshguard.harness.ConsoleBrowser;
+import dev.refreshguard.harness.DistributionServer;
+import dev.refreshguard.harness.KeycloakServer;
+
+/**
+ * Keycloak 26.7.3's admin console as an admin clicks through it. Locators are the console's own data-testid
+ * attributes, element ids and ARIA labels; visible English text only where the console offers nothing else
+ * (listbox options, toast messages, event details).
+ */
+final class AdminConsole {
+
+    private final KeycloakServer server;
+    private final ConsoleBrowser browser;
+    private final WebDriver driver;
+    private final WebDriverWait wait;
+
+    AdminConsole(KeycloakServer server, ConsoleBrowser browser) {
+        this.server = server;
+        this.browser = browser;
+        this.driver = browser.driver();
+        this.wait = browser.await();
+    }
+
+    /** The master realm's login page, then the console's home. */
+    void logIn() {
+        driver.get(server.baseUrl() + "/admin/master/console/");
+        visible(By.id("username")).sendKeys(DistributionServer.ADMIN);
+        driver.findElement(By.id("password")).sendKeys(DistributionServer.ADMIN_PASSWORD);
+        browser.snap("login-page");
+        driver.findElement(By.id("kc-login")).click();
+        visible(By.cssSelector("[data-testid='nav-item-realms']"));
+        browser.snap("logged-in");
+    }
+
+    /** Manage realms → search by name → the realm's link: the sidebar then manages that realm. */
+    void openRealm(String realm) {
+        clickable(By.cssSelector("[data-testid='nav-item-realms']")).click();
+        WebElement search = visible(By.cssSelector("input[aria-label='Search']"));
+        search.sendKeys(realm, Keys.ENTER);
+        clickable(By.cssSelector("a[href='#/" + realm + "']")).click();
+        visible(By.cssSelector("[data-testid='nav-item-realm-settings'][href='#/" + realm + "/realm-settings']"));
+        browser.snap("realm-opened");
+    }
+
+    /**
+     * Realm settings → Events → Event listeners: add one by typing its id and picking it, then Save. The realm's
+     * current listeners are waited for first: the form fills them in when its data arrives, and a pick made before
+     * that would be overwritten.
+     */
+    void addEventListener(String listener, List<String> current) {
+        clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
+        clickable(By.cssSelector("[data-testid='rs-realm-events-tab']")).click();
+        clickable(By.cssSelector("[data-testid='rs-event-listeners-tab']")).click();
+        visible(By.cssSelector("[data-testid='saveEventListenerBtn']"));
+        current.forEach(existing -> visible(chip(existing)));
+        WebElement typeahead = visible(By.cssSelector("#eventsListeners input[role='combobox']"));
+        typeahead.sendKeys(listener);
+        clickable(By.xpath("//*[@role='option'][normalize-space()='" + listener + "']")).click();
+        visible(chip(listener));
+        // The multi-select stays open after a pick and would cover the Save button: close it with its toggle (Escape
+        // in the text field would also drop the pick).
+        clickable(By.cssSelector("#eventsListeners button[aria-label='Menu toggle']")).click();
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("[role='listbox']")));
+        visible(chip(listener));
+        browser.snap("event-listener-chosen");
+        clickable(By.cssSelector("[data-testid='saveEventListenerBtn']")).click();
+        toast("Event listener has been updated.");
+        visible(chip(listener));
+        browser.snap("event-listeners-saved");
+    }
+
+    /**
+     * Realm settings → Events → User events settings: Save events on, then Save. Should the console reload the
+     * settings meanwhile (it refreshes the realm after the listener save), the tab and switch are chosen again.
+     */
+    void saveUserEvents() {
+        By tab = By.cssSelector("[data-testid='rs-events-tab']");
+        By toggle = By.cssSelector("[data-testid='eventsEnabled']");
+        browser.await().ignoring(StaleElementReferenceException.class).until(d -> {
+            if (!"true".equals(d.findElement(tab).getAttribute("aria-selected"))) {
+                d.findElement(tab).click();
+                return false;
+            }
+            if (!d.findElement(toggle).isSelected()) {
+                // The checkbox itself is visually hidden; its label is the switch an admin clicks.
+                d.findElement(By.cssSelector("label[for='eventsEnabled-switch']")).click();
+                try {
+                    new WebDriverWait(d, Duration.ofSeconds(5)).until(ExpectedConditions.elementToBeSelected(toggle));
+                } catch (TimeoutException e) {
+                    return false;
+                }
+            }
+            return d.findElement(By.cssSelector("[data-testid='save-user']")).isEnabled();
+        });
+        browser.snap("save-events-on");
+        clickable(By.cssSelector("[data-testid='save-user']")).click();
+        toast("Successfully saved configuration");
+        browser.snap("user-events-saved");
+    }
+
+    /** Events → User events: the table of the realm's stored events. */
+    void openUserEvents() {
+        clickable(By.cssSelector("[data-testid='nav-item-events']")).click();
+        visible(By.cssSelector("table[aria-label='Events']"));
+        browser.snap("user-events");
+    }
+
+    /**
+     * Expands the first row of the given event type and returns the texts of that row and its details, once the
+     * details list holds a term {@code key} with the description {@code value}.
+     */
+    EventRow expandEvent(String type, String key, String value) {
+        By row = By.xpath("//table[@aria-label='Events']//tr[td[normalize-space()='" + type + "']]");
+        WebElement first = visible(row);
+        WebElement toggle = first.findElement(By.cssSelector("button[aria-label='Details']"));
+        if (!"true".equals(toggle.getAttribute("aria-expanded"))) {
+            toggle.click();
+        }
+        WebElement details = visible(By.xpath("//dl[contains(@class,'keycloak_eventsection_details')]"
+                + "[.//dt[normalize-space()='" + key + "']/following-sibling::dd[normalize-space()='" + value + "']]"));
+        browser.snap("event-details");
+        Map<String, String> pairs = new LinkedHashMap<>();
+        for (WebElement group : details.findElements(By.xpath("./*[dt][dd]"))) {
+            pairs.put(group.findElement(By.tagName("dt")).getText().strip(), group.findElement(By.tagName("dd")).getText().strip());
+        }
+        List<String> cells = first.findElements(By.tagName("td")).stream().map(WebElement::getText).map(String::strip).toList();
+        return new EventRow(cells, pairs);
+    }
+
+    /** The cells of an event row (expand toggle, time, user, type, IP, client) and its details as shown. */
+    record EventRow(List<String> cells, Map<String, String> details) {
+    }
+
+    private static By chip(String listener) {
+        return By.xpath("//*[@id='eventsListeners']//*[contains(@class,'chip__text')][normalize-space()='" + listener + "']");
+    }
+
+    private void toast(String message) {
+        visible(By.xpath("//*[@data-testid='global-alerts']//*[contains(normalize-space(),'" + message + "')]"));
+    }
+
+    private WebElement visible(By by) {
+        return wait.until(ExpectedConditions.visibilityOfElementLocated(by));
+    }
+
+    private WebElement clickable(By by) {
+        return wait.until(ExpectedConditions.elementToBeClickable(by));
+    }
+}
