@@ -82,6 +82,22 @@ public enum Attribute {
         return key + " accepts " + accepts + "; got '" + shorten(raw) + "'";
     }
 
+    /** The message for a realm-only attribute set on a client. */
+    String realmOnlyProblem() {
+        return key + " accepts " + accepts + "; it cannot be set on a client, set it on the realm";
+    }
+
+    /** The message for a {@code refresh.guard.*} key that is not an attribute of refresh-guard. */
+    static String unknownKeyProblem(String key) {
+        StringBuilder known = new StringBuilder();
+        for (Attribute a : values()) {
+            if (!a.realmOnly) {
+                known.append(known.length() == 0 ? "" : ", ").append(a.key);
+            }
+        }
+        return "'" + shorten(key) + "' is not a refresh-guard attribute; client attributes are " + known;
+    }
+
     private static boolean integerIn(String raw, int min, int max) {
         if (raw.isEmpty() || raw.length() > 10) {
             return false;

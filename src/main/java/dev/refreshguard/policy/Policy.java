@@ -16,6 +16,7 @@ import dev.refreshguard.policy.Setting.Source;
 public final class Policy {
 
     private final Map<Attribute, Setting> settings;
+    private final List<String> clientProblems;
     private final boolean rotation;
     private final ReuseAction reuseAction;
     private final int graceSeconds;
@@ -26,8 +27,9 @@ public final class Policy {
     private final boolean notifyUser;
     private final String alertEmail;
 
-    private Policy(Map<Attribute, Setting> settings) {
+    private Policy(Map<Attribute, Setting> settings, List<String> clientProblems) {
         this.settings = Collections.unmodifiableMap(settings);
+        this.clientProblems = List.copyOf(clientProblems);
         this.rotation = "on".equals(value(Attribute.ROTATION));
         this.reuseAction = ReuseAction.fromWord(value(Attribute.REUSE_ACTION)).orElse(ReuseAction.REVOKE_FAMILY);
         this.graceSeconds = Integer.parseInt(value(Attribute.GRACE_SECONDS));
@@ -54,8 +56,14 @@ public final class Policy {
     /** As {@link #resolve(Map, Map, ClientKind)}, reading attributes through look-up functions. */
     public static Policy resolve(Function<String, String> clientAttribute, Function<String, String> realmAttribute, ClientKind kind) {
         Map<Attribute, Setting> settings = new EnumMap<>(Attribute.class);
+        List<String> clientProblems = new ArrayList<>();
         for (Attribute attribute : Attribute.values()) {
-            String fromClient = attribute.realmOnly() ? null : present(clientAttribute.apply(attribute.key()));
+            String fromClient = present(clientAttribute.apply(attribute.key()));
+            if (attribute.realmOnly() && fromClient != null) {
+                // Ignored where it is set; the admin API refuses it on a client.
+                clientProblems.add(attribute.realmOnlyProblem());
+                fromClient = null;
+            }
             String fromRealm = present(realmAttribute.apply(attribute.key()));
             Setting setting;
             if (fromClient != null) {
@@ -65,12 +73,29 @@ public final class Policy {
             } else {
                 setting = Setting.accepted(attribute, attribute.defaultValue(), Source.DEFAULT);
             }
+            if (!setting.valid() && setting.source() == Source.CLIENT) {
+                clientProblems.add(setting.problem());
+            }
             settings.put(attribute, setting);
         }
-        refuseMaxBelowIdle(settings, Attribute.IDLE_SECONDS, Attribute.MAX_SECONDS);
-        refuseMaxBelowIdle(settings, Attribute.OFFLINE_IDLE_SECONDS, Attribute.OFFLINE_MAX_SECONDS);
-        refuseUnsafeRotationOff(settings, kind);
-        return new Policy(settings);
+        refuseMaxBelowIdle(settings, Attribute.IDLE_SECONDS, Attribute.MAX_SECONDS, clientProblems);
+        refuseMaxBelowIdle(settings, Attribute.OFFLINE_IDLE_SECONDS, Attribute.OFFLINE_MAX_SECONDS, clientProblems);
+        refuseUnsafeRotationOff(settings, kind, clientProblems);
+        return new Policy(settings, clientProblems);
+    }
+
+    /**
+     * Everything the admin API must refuse in a client's attributes: refused values and combinations the client takes
+     * part in, realm-only attributes, and unknown {@code refresh.guard.*} keys (typos would otherwise be silently ignored).
+     */
+    public static List<String> clientProblems(Map<String, String> clientAttributes, Function<String, String> realmAttribute,
+                                              ClientKind kind) {
+        List<String> problems = new ArrayList<>();
+        clientAttributes.keySet().stream().sorted()
+                .filter(key -> key.startsWith(Attribute.PREFIX) && Attribute.byKey(key).isEmpty())
+                .forEach(key -> problems.add(Attribute.unknownKeyProblem(key)));
+        problems.addAll(resolve(clientAttributes::get, realmAttribute, kind).clientProblems());
+        return problems;
     }
 
     private static Setting judge(Attribute attribute, String raw, Source source) {
@@ -79,22 +104,33 @@ public final class Policy {
                 : Setting.rejected(attribute, raw, source, attribute.problem(raw));
     }
 
-    private static void refuseMaxBelowIdle(Map<Attribute, Setting> settings, Attribute idle, Attribute max) {
-        int idleValue = Integer.parseInt(settings.get(idle).value());
+    private static void refuseMaxBelowIdle(Map<Attribute, Setting> settings, Attribute idle, Attribute max, List<String> clientProblems) {
+        Setting idleSetting = settings.get(idle);
         Setting maxSetting = settings.get(max);
+        int idleValue = Integer.parseInt(idleSetting.value());
         int maxValue = Integer.parseInt(maxSetting.value());
         if (idleValue > 0 && maxValue > 0 && maxValue < idleValue) {
-            settings.put(max, Setting.rejected(max, maxSetting.value(), maxSetting.source(),
-                    max.key() + " accepts 0 or a value >= " + idle.key() + " (" + idleValue + "); got '" + maxValue + "'"));
+            Setting refused = Setting.rejected(max, maxSetting.value(), maxSetting.source(),
+                    max.key() + " accepts 0 or a value >= " + idle.key() + " (" + idleValue + "); got '" + maxValue + "'");
+            settings.put(max, refused);
+            // A client that sets either side of the pair makes the combination: its update is refused.
+            if (maxSetting.source() == Source.CLIENT || idleSetting.source() == Source.CLIENT) {
+                clientProblems.add(refused.problem());
+            }
         }
     }
 
-    private static void refuseUnsafeRotationOff(Map<Attribute, Setting> settings, ClientKind kind) {
+    private static void refuseUnsafeRotationOff(Map<Attribute, Setting> settings, ClientKind kind, List<String> clientProblems) {
         Setting rotation = settings.get(Attribute.ROTATION);
         if ("off".equals(rotation.value()) && kind.publicClient() && !kind.dpopBound()) {
-            settings.put(Attribute.ROTATION, Setting.rejected(Attribute.ROTATION, "off", rotation.source(),
+            Setting refused = Setting.rejected(Attribute.ROTATION, "off", rotation.source(),
                     Attribute.ROTATION.key() + " accepts 'off' only for confidential clients or public clients that"
-                            + " require DPoP-bound tokens (RFC 9700 section 2.2.2); got 'off' on a public client"));
+                            + " require DPoP-bound tokens (RFC 9700 section 2.2.2); got 'off' on a public client");
+            settings.put(Attribute.ROTATION, refused);
+            // Only the client's own 'off' is refused: a realm-wide 'off' still applies to its confidential clients.
+            if (rotation.source() == Source.CLIENT) {
+                clientProblems.add(refused.problem());
+            }
         }
     }
 
@@ -128,15 +164,12 @@ public final class Policy {
         return invalid;
     }
 
-    /** Messages for the values the client itself sets that the admin API must refuse. */
+    /**
+     * Messages for what the client's own attributes get wrong, which the admin API refuses: a refused value, a
+     * max/idle pair the client takes part in, rotation off on a public client without DPoP, a realm-only attribute.
+     */
     public List<String> clientProblems() {
-        List<String> problems = new ArrayList<>();
-        for (Setting s : settings.values()) {
-            if (!s.valid() && s.source() == Source.CLIENT) {
-                problems.add(s.problem());
-            }
-        }
-        return problems;
+        return clientProblems;
     }
 
     public boolean rotation() {

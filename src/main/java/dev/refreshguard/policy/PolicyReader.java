@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.RealmModel;
+import org.keycloak.protocol.oidc.OIDCConfigAttributes;
 
 /**
  * Reads a client's effective policy from Keycloak's cached client and realm models. A stored value that is
@@ -14,7 +15,6 @@ import org.keycloak.models.RealmModel;
 public final class PolicyReader {
 
     private static final Logger LOG = Logger.getLogger(PolicyReader.class);
-    private static final String DPOP_BOUND = "dpop.bound.access.tokens";
     private static final int MAX_REPORTED = 10_000;
 
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
@@ -29,15 +29,18 @@ public final class PolicyReader {
     }
 
     public static ClientKind kindOf(ClientModel client) {
-        return new ClientKind(client.isPublicClient(), Boolean.parseBoolean(client.getAttribute(DPOP_BOUND)));
+        return new ClientKind(client.isPublicClient(), Boolean.parseBoolean(client.getAttribute(OIDCConfigAttributes.DPOP_BOUND_ACCESS_TOKENS)));
     }
 
     private void reportOnce(RealmModel realm, ClientModel client, Setting invalid) {
-        String key = realm.getId() + '/' + client.getId() + '/' + invalid.attribute().key() + '=' + invalid.rejectedValue();
+        // A refused realm value is one mistake however many clients inherit it: one line per realm, not per client.
+        String owner = invalid.source() == Setting.Source.REALM ? realm.getId() : realm.getId() + '/' + client.getId();
+        String key = owner + '/' + invalid.attribute().key() + '=' + invalid.rejectedValue();
         if (reported.size() < MAX_REPORTED && reported.add(key)) {
-            LOG.errorf("refresh-guard: realm '%s', client '%s': %s (from the %s attribute); using the default '%s'",
-                    realm.getName(), client.getClientId(), invalid.problem(), invalid.source().word(),
-                    invalid.attribute().defaultValue());
+            String fallback = invalid.attribute().defaultValue() == null ? "ignoring it"
+                    : "using the default '" + invalid.attribute().defaultValue() + "'";
+            LOG.errorf("refresh-guard: realm '%s', client '%s': %s (from the %s attribute); %s",
+                    realm.getName(), client.getClientId(), invalid.problem(), invalid.source().word(), fallback);
         }
     }
 }

@@ -101,6 +101,17 @@ public final class TestRealm {
         return id;
     }
 
+    /**
+     * Puts {@code audience} (a client id) into the access tokens of {@code clientId}, so that client may introspect
+     * them: Keycloak 26.7 answers {@code active: false} to a client that is not in the token's audience.
+     */
+    public void addAudience(String clientId, String audience) {
+        admin.ok("POST", "/" + name + "/clients/" + clientUuids.get(clientId) + "/protocol-mappers/models", Map.of(
+                "name", "audience-" + audience, "protocol", "openid-connect", "protocolMapper", "oidc-audience-mapper",
+                "config", Map.of("included.client.audience", audience, "access.token.claim", "true",
+                        "introspection.token.claim", "true")));
+    }
+
     /** Sets refresh-guard (or any) attributes on a client; fails the test unless the admin API accepts them. */
     public void clientAttributes(String clientId, Map<String, String> attributes) {
         Http.Reply reply = admin.setClientAttributes(name, clientUuids.get(clientId), attributes);

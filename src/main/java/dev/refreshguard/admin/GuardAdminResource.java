@@ -1,0 +1,190 @@
+package dev.refreshguard.admin;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.ws.rs.ForbiddenException;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.keycloak.common.util.Time;
+import org.keycloak.events.admin.OperationType;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.services.ErrorResponse;
+import org.keycloak.services.ErrorResponseException;
+import org.keycloak.services.resources.admin.AdminEventBuilder;
+import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
+
+import dev.refreshguard.alert.GuardSwitch;
+import dev.refreshguard.family.Family;
+import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.policy.Attribute;
+import dev.refreshguard.policy.Policy;
+import dev.refreshguard.policy.Setting;
+import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
+import dev.refreshguard.reuse.Revocation;
+import dev.refreshguard.reuse.RevocationScope;
+import dev.refreshguard.reuse.RevokeFamily;
+
+/**
+ * {@code /admin/realms/{realm}/refresh-guard}: the effective policy of a client, a user's families, and revoking a
+ * family by hand. Keycloak has authenticated the caller before this runs (no token: 401); each method checks the
+ * caller's realm-management roles first (403), then its input (400, 404), so nobody learns which ids exist.
+ */
+final class GuardAdminResource {
+
+    /** Why a family was revoked, as the families listing and the refusal of its tokens tell it. */
+    static final String ADMIN_REASON = "admin";
+    static final String ADMIN_EVENT_RESOURCE = "REFRESH_GUARD_FAMILY";
+    /** Longer ids cannot be stored (RG_FAMILY.ID, USER_ENTITY.ID, CLIENT.CLIENT_ID): refused without a look-up. */
+    private static final int MAX_FAMILY_ID = 36;
+    private static final int MAX_ID = 255;
+
+    private final KeycloakSession session;
+    private final RealmModel realm;
+    private final AdminPermissionEvaluator auth;
+    private final AdminEventBuilder adminEvent;
+
+    GuardAdminResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth, AdminEventBuilder adminEvent) {
+        this.session = session;
+        this.realm = realm;
+        this.auth = auth;
+        this.adminEvent = adminEvent;
+    }
+
+    @GET
+    @Path("policy")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> policy(@QueryParam("client_id") String clientId) {
+        if (!auth.realm().canViewRealm() && !auth.clients().canView()) {
+            throw new ForbiddenException();
+        }
+        String wanted = required("client_id", clientId);
+        ClientModel client = wanted.length() > MAX_ID ? null : session.clients().getClientByClientId(realm, wanted);
+        if (client == null) {
+            throw notFound("Client not found");
+        }
+        Policy policy = GuardRefreshTokenProviderFactory.of(session).policies().of(client);
+
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        for (Attribute attribute : Attribute.values()) {
+            Setting setting = policy.setting(attribute);
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("value", setting.value());
+            entry.put("source", setting.source().word());
+            entry.put("valid", setting.valid());
+            if (!setting.valid()) {
+                entry.put("rejectedValue", setting.rejectedValue());
+                entry.put("problem", setting.problem());
+            }
+            attributes.put(attribute.key(), entry);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("realm", realm.getName());
+        body.put("clientId", client.getClientId());
+        body.put("protected", GuardSwitch.isOn(realm));
+        body.put("attributes", attributes);
+        return body;
+    }
+
+    @GET
+    @Path("families")
+    @Produces(MediaType.APPLICATION_JSON)
+    public List<Map<String, Object>> families(@QueryParam("user_id") String userId) {
+        auth.users().requireView();
+        String wanted = required("user_id", userId);
+        UserModel user = plausibleUserId(wanted) ? session.users().getUserById(realm, wanted) : null;
+        if (user == null) {
+            throw notFound("User not found");
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Family family : FamilyLedger.of(session).ofUser(realm.getId(), user.getId())) {
+            out.add(describe(family));
+        }
+        return out;
+    }
+
+    @POST
+    @Path("families/{id}/revoke")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> revoke(@PathParam("id") String familyId) {
+        auth.users().requireManage();
+        FamilyLedger ledger = FamilyLedger.of(session);
+        Optional<Family> found = familyId == null || familyId.length() > MAX_FAMILY_ID ? Optional.empty() : ledger.find(familyId);
+        // A family of another realm is as unknown here as one that never existed.
+        Family family = found.filter(f -> f.realmId().equals(realm.getId())).orElseThrow(() -> notFound("Family not found"));
+
+        Revocation.Revoked revoked = new RevokeFamily()
+                .apply(new RevocationScope(session, realm, ledger, family, ADMIN_REASON, Time.currentTime()));
+        String clientId = clientIdOf(family);
+        GuardRefreshTokenProviderFactory.of(session).alerts().familiesRevoked(realm.getName(), clientId, revoked.families());
+
+        adminEvent.operation(OperationType.ACTION).resource(ADMIN_EVENT_RESOURCE)
+                .resourcePath(session.getContext().getUri())
+                .detail("family_id", family.id())
+                .detail("user_id", family.userId())
+                .detail("client_id", clientId)
+                .detail("families_revoked", Integer.toString(revoked.families()))
+                .success();
+
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", family.id());
+        body.put("state", Family.State.REVOKED.name());
+        body.put("familiesRevoked", revoked.families());
+        body.put("clientSessionsEnded", revoked.sessions());
+        return body;
+    }
+
+    private Map<String, Object> describe(Family family) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("id", family.id());
+        f.put("clientId", clientIdOf(family));
+        f.put("parentId", family.parentId());
+        f.put("generation", family.generation());
+        f.put("offline", family.offline());
+        f.put("created", family.createdAt());
+        f.put("lastRotation", family.rotatedAt());
+        f.put("state", family.state().name());
+        f.put("revokedAt", family.revoked() ? family.revokedAt() : null);
+        f.put("revokedReason", family.revokedReason());
+        f.put("sessionId", family.sessionId());
+        return f;
+    }
+
+    /** The family's client as admins know it; its internal id when the client was deleted since. */
+    private String clientIdOf(Family family) {
+        ClientModel client = session.clients().getClientById(realm, family.clientUuid());
+        return client == null ? family.clientUuid() : client.getClientId();
+    }
+
+    private static String required(String name, String value) {
+        if (value == null || value.isBlank()) {
+            throw ErrorResponse.error("Query parameter " + name + " is required", Response.Status.BAD_REQUEST);
+        }
+        return value;
+    }
+
+    /**
+     * Keycloak's user look-up reads "f:provider:id" as a federated id and fails on "f:x" without a second colon;
+     * such ids, and ids longer than any stored one, name no user.
+     */
+    private static boolean plausibleUserId(String id) {
+        return id.length() <= MAX_ID && (!id.startsWith("f:") || id.indexOf(':', 2) > 2);
+    }
+
+    private static ErrorResponseException notFound(String message) {
+        return ErrorResponse.error(message, Response.Status.NOT_FOUND);
+    }
+}
