@@ -114,6 +114,7 @@ RT1=$(curl -s "$KC/token" -d grant_type=password -d client_id=demo-spa -d userna
 # 2. The app refreshes: RT1 is rotated to RT2
 R2=$(curl -s "$KC/token" -d grant_type=refresh_token -d client_id=demo-spa -d refresh_token="$RT1")
 RT2=$(echo "$R2" | field refresh_token); AT2=$(echo "$R2" | field access_token)
+curl -s "$KC/token/introspect" -u demo-api:demo-api-secret -d token="$AT2" | grep -o '"active":true' # RT2's access token is live
 
 # 3. A retry with RT1 within the 10 s grace (say the response was lost) gets the very same RT2
 [ "$(curl -s "$KC/token" -d grant_type=refresh_token -d client_id=demo-spa -d refresh_token="$RT1" | field refresh_token)" = "$RT2" ] && echo "grace retry: same RT2"

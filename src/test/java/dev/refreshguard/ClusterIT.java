@@ -106,6 +106,8 @@ class ClusterIT {
         Reply rotated = ok(on(n2, "api").refresh(login.text("refresh_token")));
         String r1 = rotated.text("refresh_token");
         String family = family(r1);
+        assertThat(check(on(n2, "api").introspect(rotated.text("access_token"))).json().path("active").asBoolean())
+                .as("access token live before the revocation").isTrue();
 
         Reply revoke = check(on(n1, "api").revoke(r1, "refresh_token"));
         assertThat(revoke.status()).as("RFC 7009 revocation on node 1: %s", revoke).isEqualTo(200);

@@ -93,6 +93,7 @@ class DemoRealmIT {
         String rt2 = refreshed.text("refresh_token");
         String at2 = refreshed.text("access_token");
         assertThat(rt2).isNotEqualTo(rt1);
+        assertThat(api.introspect(at2).json().get("active").asBoolean()).as("RT2's access token is live").isTrue();
 
         // 3. a retry with RT1 within the grace gets the very same RT2
         Reply retry = spa.refresh(rt1);

@@ -56,6 +56,10 @@ public final class TestRealm {
         t.addPublicClient("spa");
         t.addPublicClient("other");
         t.addConfidentialClient("api", API_SECRET, Map.of());
+        // Keycloak 26.7 introspects a token as active only for a client in its audience: let api introspect all three.
+        for (String client : List.of("spa", "other", "api")) {
+            t.addAudience(client, "api");
+        }
         t.addUser("alice");
         t.addUser("bob");
         return t;
@@ -105,11 +109,15 @@ public final class TestRealm {
      * Puts {@code audience} (a client id) into the access tokens of {@code clientId}, so that client may introspect
      * them: Keycloak 26.7 answers {@code active: false} to a client that is not in the token's audience.
      */
+    /** Adds an audience mapper; adding the same audience twice is a no-op. */
     public void addAudience(String clientId, String audience) {
-        admin.ok("POST", "/" + name + "/clients/" + clientUuids.get(clientId) + "/protocol-mappers/models", Map.of(
+        Http.Reply reply = admin.call("POST", "/" + name + "/clients/" + clientUuids.get(clientId) + "/protocol-mappers/models", Map.of(
                 "name", "audience-" + audience, "protocol", "openid-connect", "protocolMapper", "oidc-audience-mapper",
                 "config", Map.of("included.client.audience", audience, "access.token.claim", "true",
                         "introspection.token.claim", "true")));
+        if (reply.status() / 100 != 2 && reply.status() != 409) {
+            throw new AssertionError("audience mapper refused: " + reply);
+        }
     }
 
     /** Sets refresh-guard (or any) attributes on a client; fails the test unless the admin API accepts them. */

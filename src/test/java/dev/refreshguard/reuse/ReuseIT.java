@@ -98,6 +98,7 @@ class ReuseIT {
         String r1 = first.text("refresh_token");
         String a1 = first.text("access_token");
         assertThat(spa.userinfo(a1).status()).isEqualTo(200);
+        assertThat(api.introspect(a1).json().get("active").asBoolean()).as("live before the reuse").isTrue();
 
         assertReuseRefused(spa.refresh(r0));
 
@@ -221,6 +222,7 @@ class ReuseIT {
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         Reply first = ok(spa.refresh(r0));
         String r1 = first.text("refresh_token");
+        assertThat(realm.oidc("api").introspect(first.text("access_token")).json().get("active").asBoolean()).isTrue();
         assertThat(spa.revoke(r1, "refresh_token").status()).isEqualTo(200);
 
         Reply after = spa.refresh(r1);
