@@ -1,8 +1,5 @@
 package dev.refreshguard.alert;
 
-import java.util.Map;
-
-import org.keycloak.Config;
 import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
 import org.keycloak.events.Event;
@@ -12,11 +9,9 @@ import org.keycloak.events.EventType;
 import org.keycloak.events.admin.AdminEvent;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
-import dev.refreshguard.GuardVersion;
+import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.reuse.RevocationScope;
@@ -27,35 +22,13 @@ import dev.refreshguard.reuse.RevokeFamily;
  * Reuse alerts are raised where reuse is detected (they carry facts no event listener could see); the listener
  * itself follows the RFC 7009 revocation endpoint, so that revoking any refresh token revokes its whole family.
  */
-public final class GuardSwitchListenerFactory implements EventListenerProviderFactory, ServerInfoAwareProviderFactory {
+public final class GuardSwitchListenerFactory implements EventListenerProviderFactory, GuardProviderFactory<EventListenerProvider> {
 
     static final String REVOKED_AT_ENDPOINT = "revocation-endpoint";
 
     @Override
     public EventListenerProvider create(KeycloakSession session) {
         return new Listener(session);
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return GuardVersion.PROVIDER_ID;
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return GuardVersion.info();
     }
 
     private static final class Listener implements EventListenerProvider {

@@ -1,22 +1,17 @@
 package dev.refreshguard.exchange;
 
-import java.util.Map;
-
-import org.keycloak.Config;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.protocol.oidc.TokenExchangeProvider;
 import org.keycloak.protocol.oidc.TokenExchangeProviderFactory;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
-import dev.refreshguard.GuardVersion;
+import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
 
 /**
  * Standard token exchange (v2) in protected realms, with the minted refresh token joining the subject token's
  * family as a child; every other realm keeps Keycloak's own providers.
  */
-public final class GuardTokenExchangeProviderFactory implements TokenExchangeProviderFactory, ServerInfoAwareProviderFactory {
+public final class GuardTokenExchangeProviderFactory implements TokenExchangeProviderFactory, GuardProviderFactory<TokenExchangeProvider> {
 
     /** Asked before Keycloak's standard provider (10) and v1 (0); it declines every request standard would decline. */
     private static final int ORDER = 20;
@@ -27,29 +22,7 @@ public final class GuardTokenExchangeProviderFactory implements TokenExchangePro
     }
 
     @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return GuardVersion.PROVIDER_ID;
-    }
-
-    @Override
     public int order() {
         return ORDER;
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return GuardVersion.info();
     }
 }

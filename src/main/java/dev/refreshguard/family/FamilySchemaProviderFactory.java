@@ -2,19 +2,18 @@ package dev.refreshguard.family;
 
 import java.util.List;
 
-import org.keycloak.Config;
 import org.keycloak.connections.jpa.entityprovider.JpaEntityProvider;
 import org.keycloak.connections.jpa.entityprovider.JpaEntityProviderFactory;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 
+import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.GuardVersion;
 
 /**
  * Registers the family table's Liquibase changelog with Keycloak, which creates and upgrades it at startup
  * in whatever database the server uses. The ledger reads and writes it with plain SQL, so no entities.
  */
-public final class FamilySchemaProviderFactory implements JpaEntityProviderFactory, org.keycloak.provider.ServerInfoAwareProviderFactory {
+public final class FamilySchemaProviderFactory implements JpaEntityProviderFactory, GuardProviderFactory<JpaEntityProvider> {
 
     private static final JpaEntityProvider SCHEMA = new JpaEntityProvider() {
         @Override
@@ -40,27 +39,5 @@ public final class FamilySchemaProviderFactory implements JpaEntityProviderFacto
     @Override
     public JpaEntityProvider create(KeycloakSession session) {
         return SCHEMA;
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return GuardVersion.PROVIDER_ID;
-    }
-
-    @Override
-    public java.util.Map<String, String> getOperationalInfo() {
-        return GuardVersion.info();
     }
 }

@@ -1,14 +1,11 @@
 package dev.refreshguard.refresh;
 
-import java.util.Map;
-
 import org.keycloak.Config;
 import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenProvider;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenProviderFactory;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
+import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.GuardVersion;
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.alert.AlertMail;
@@ -18,7 +15,7 @@ import dev.refreshguard.policy.PolicyReader;
  * Issues and refreshes refresh tokens in protected realms; every other realm keeps Keycloak's default provider.
  * Owns the server-wide pieces (policy reader, alert channels) that the other providers of this JAR share.
  */
-public final class GuardRefreshTokenProviderFactory implements RefreshTokenProviderFactory, ServerInfoAwareProviderFactory {
+public final class GuardRefreshTokenProviderFactory implements RefreshTokenProviderFactory, GuardProviderFactory<RefreshTokenProvider> {
 
     /** Above Keycloak's default provider (0), below the OID4VCI one (10), which keeps its own tokens. */
     private static final int ORDER = 5;
@@ -38,26 +35,8 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
     }
 
     @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
-
-    @Override
-    public String getId() {
-        return GuardVersion.PROVIDER_ID;
-    }
-
-    @Override
     public int order() {
         return ORDER;
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        return GuardVersion.info();
     }
 
     public PolicyReader policies() {
