@@ -14,9 +14,10 @@ import java.nio.file.Path;
  * @param grace        pairs of (normal refresh, grace replay) on a client with a grace window
  * @param rotations    rotations of the one family whose stored row is measured
  * @param graceSeconds the grace window of the grace client
+ * @param sql          also count the SQL statements per request, on a second server of its own that logs them
  */
 record BenchSettings(String mode, int clients, int rounds, int chain, int warmup, int logins, int grace, int rotations,
-                     int graceSeconds, Path outDir) {
+                     int graceSeconds, boolean sql, Path outDir) {
 
     static BenchSettings fromSystemProperties() {
         String mode = System.getProperty("bench.mode", "short").trim();
@@ -36,6 +37,7 @@ record BenchSettings(String mode, int clients, int rounds, int chain, int warmup
                 number("grace", full ? 300 : 20),
                 number("rotations", full ? 10_000 : 200),
                 number("graceSeconds", 30),
+                Boolean.parseBoolean(System.getProperty("bench.sql", String.valueOf(full)).trim()),
                 out);
     }
 

@@ -7,21 +7,17 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
-
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
 import dev.refreshguard.harness.TestRealm;
-import dev.refreshguard.policy.Attribute;
 
 /**
  * The benchmark command: what protection costs per refresh and per login, against stock Keycloak on the same
@@ -32,8 +28,7 @@ import dev.refreshguard.policy.Attribute;
 @ExtendWith(RealServer.class)
 class BenchmarkIT {
 
-    private static final String CLIENT = "spa";
-    private static final String GRACE_CLIENT = "graceful";
+    private static final String CLIENT = BenchRealms.CLIENT;
 
     @Test
     void measuresTheCostOfProtectionAgainstStockKeycloak(KeycloakServer server) throws Exception {
@@ -41,29 +36,20 @@ class BenchmarkIT {
         String startedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         String loadBefore = Machine.load();
 
-        // Alike but for protection: both reject a used refresh token, one by refresh-guard, one by Keycloak itself.
-        TestRealm guarded = TestRealm.guarded(server, "bench-guarded", Map.of(
-                Attribute.GRACE_SECONDS.key(), "0", Attribute.REUSE_ACTION.key(), "revoke-family"));
-        TestRealm stock = TestRealm.stock(server, "bench-stock");
-        // Keycloak's default: no event store. Listeners (refresh-guard among them) still see every event.
-        updateRealm(guarded, Map.of("eventsEnabled", false));
-        updateRealm(stock, Map.of("eventsEnabled", false, "revokeRefreshToken", true, "refreshTokenMaxReuse", 0));
-        List<String> users = IntStream.range(0, settings.clients()).mapToObj(i -> "bench-" + i).toList();
-        for (String user : users) {
-            guarded.addUser(user);
-            stock.addUser(user);
-        }
-        guarded.addPublicClient(GRACE_CLIENT);
-        guarded.clientAttributes(GRACE_CLIENT, Map.of(Attribute.GRACE_SECONDS.key(), String.valueOf(settings.graceSeconds())));
+        BenchRealms realms = BenchRealms.create(server, settings.clients(), settings.graceSeconds());
+        TestRealm guarded = realms.guarded();
+        TestRealm stock = realms.stock();
+        List<String> users = realms.users();
 
         Latencies refreshProtected = new Latencies();
         Latencies refreshStock = new Latencies();
+        Latencies refreshReference = new Latencies();
         List<Results.RoundPair> pairs = new ArrayList<>();
-        refreshRounds(server, settings, guarded, stock, users, refreshProtected, refreshStock, pairs);
+        refreshRounds(server, settings, realms, refreshProtected, refreshStock, refreshReference, pairs);
 
         Latencies graceRefresh = new Latencies();
         Latencies graceReplay = new Latencies();
-        TokenClient graceClient = new TokenClient(server, guarded.name, GRACE_CLIENT);
+        TokenClient graceClient = new TokenClient(server, guarded.name, BenchRealms.GRACE_CLIENT);
         gracePairs(graceClient, users.get(0), settings.grace() / 10 + 5, new Latencies(), new Latencies());
         int mismatches = gracePairs(graceClient, users.get(0), settings.grace(), graceRefresh, graceReplay);
 
@@ -74,9 +60,14 @@ class BenchmarkIT {
         Latencies chainRefresh = new Latencies();
         List<FamilyRow.Size> familyRow = rotateOneFamily(server, settings, guarded, users.get(0), chainRefresh);
 
-        Results results = new Results(settings, Machine.here(), startedAt, loadBefore, Machine.load(),
-                refreshProtected.stats(), refreshStock.stats(), pairs, graceRefresh.stats(), graceReplay.stats(),
-                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats());
+        String loadAfter = Machine.load();
+
+        // Last, so that its server does not share the machine with the timed phases.
+        List<SqlCount.Profile> sql = settings.sql() ? SqlCount.measure(settings.graceSeconds()) : List.of();
+
+        Results results = new Results(settings, Machine.here(), startedAt, loadBefore, loadAfter,
+                refreshProtected.stats(), refreshStock.stats(), refreshReference.stats(), pairs, graceRefresh.stats(), graceReplay.stats(),
+                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql);
         List<Path> written = Report.write(results, settings.outDir());
         System.out.println(Report.markdown(results));
         System.out.println("benchmark reports: " + written);
@@ -95,31 +86,28 @@ class BenchmarkIT {
         }
     }
 
-    private static void refreshRounds(KeycloakServer server, BenchSettings settings, TestRealm guarded, TestRealm stock,
-                                      List<String> users, Latencies allProtected, Latencies allStock,
+    private static void refreshRounds(KeycloakServer server, BenchSettings settings, BenchRealms realms,
+                                      Latencies allProtected, Latencies allStock, Latencies allReference,
                                       List<Results.RoundPair> pairs) {
-        try (RefreshRounds p = new RefreshRounds(server, "protected", guarded.name, CLIENT, users);
-             RefreshRounds s = new RefreshRounds(server, "stock", stock.name, CLIENT, users)) {
-            p.loginAll();
-            s.loginAll();
+        try (RefreshRounds p = new RefreshRounds(server, "protected", realms.guarded().name, CLIENT, realms.users());
+             RefreshRounds s = new RefreshRounds(server, "stock", realms.stock().name, CLIENT, realms.users());
+             RefreshRounds d = new RefreshRounds(server, "default", realms.reference().name, CLIENT, realms.users())) {
+            List<RefreshRounds> all = List.of(p, s, d);
+            all.forEach(RefreshRounds::loginAll);
             for (int i = 0; i < settings.warmup(); i++) {
-                p.round(settings.chain());
-                s.round(settings.chain());
+                all.forEach(r -> r.round(settings.chain()));
             }
             for (int i = 0; i < settings.rounds(); i++) {
-                // ABBA order: a slow drift of the machine's load weighs on both realms alike.
-                Latencies protectedRound;
-                Latencies stockRound;
-                if (i % 2 == 0) {
-                    protectedRound = p.round(settings.chain());
-                    stockRound = s.round(settings.chain());
-                } else {
-                    stockRound = s.round(settings.chain());
-                    protectedRound = p.round(settings.chain());
+                // The order rotates (P S D, S D P, D P S, ...): a drift of the machine's load weighs on every realm alike.
+                Map<RefreshRounds, Latencies> round = new HashMap<>();
+                for (int k = 0; k < all.size(); k++) {
+                    RefreshRounds realm = all.get((i + k) % all.size());
+                    round.put(realm, realm.round(settings.chain()));
                 }
-                allProtected.addAll(protectedRound);
-                allStock.addAll(stockRound);
-                pairs.add(new Results.RoundPair(protectedRound.stats(), stockRound.stats()));
+                allProtected.addAll(round.get(p));
+                allStock.addAll(round.get(s));
+                allReference.addAll(round.get(d));
+                pairs.add(new Results.RoundPair(round.get(p).stats(), round.get(s).stats()));
             }
         }
     }
@@ -218,11 +206,5 @@ class BenchmarkIT {
             throw new IllegalStateException("login of " + user + " failed: " + answer.status() + " " + answer.body());
         }
         return token;
-    }
-
-    private static void updateRealm(TestRealm realm, Map<String, Object> changes) {
-        ObjectNode rep = (ObjectNode) realm.admin.ok("GET", "/" + realm.name, null).json();
-        changes.forEach((field, value) -> rep.set(field, Http.JSON.valueToTree(value)));
-        realm.admin.ok("PUT", "/" + realm.name, rep);
     }
 }

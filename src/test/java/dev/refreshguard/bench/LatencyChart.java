@@ -9,12 +9,13 @@ import dev.refreshguard.bench.Latencies.Stats;
 final class LatencyChart {
 
     private static final String PROTECTED = "#2563eb";
-    private static final String STOCK = "#9ca3af";
+    private static final String STOCK = "#6b7280";
+    private static final String REFERENCE = "#d1d5db";
     private static final String MISSED = "#b91c1c";
     private static final int WIDTH = 820;
-    private static final int HEIGHT = 420;
-    private static final int TOP = 90;
-    private static final int BOTTOM = 340;
+    private static final int HEIGHT = 440;
+    private static final int TOP = 110;
+    private static final int BOTTOM = 360;
 
     private LatencyChart() {
     }
@@ -30,30 +31,32 @@ final class LatencyChart {
                 "%d concurrent clients, %d refreshes per realm, same server, interleaved rounds (mode %s, %s cores, load %s)",
                 r.settings().clients(), r.refreshProtected().requests(), r.settings().mode(), r.machine().cores(),
                 r.loadBefore()));
-        legend(svg, 600, 72);
+        legend(svg, 20, 78);
 
         Stats p = r.refreshProtected();
         Stats s = r.refreshStock();
+        Stats d = r.refreshReference();
         List<Group> latency = List.of(
-                new Group("p50", p.p50(), s.p50(), r.ratio(Stats::p50), r.p50Met()),
-                new Group("p95", p.p95(), s.p95(), r.ratio(Stats::p95), true),
-                new Group("p99", p.p99(), s.p99(), r.ratio(Stats::p99), r.p99Met()));
-        panel(svg, 70, 500, "latency (ms)", latency, "%.1f");
-        panel(svg, 600, 790, "throughput (req/s)",
-                List.of(new Group("throughput", p.throughput(), s.throughput(), r.ratio(Stats::throughput), r.throughputMet())),
-                "%.0f");
+                new Group("p50", p.p50(), s.p50(), d.p50(), r.ratio(Stats::p50), r.p50Met()),
+                new Group("p95", p.p95(), s.p95(), d.p95(), r.ratio(Stats::p95), true),
+                new Group("p99", p.p99(), s.p99(), d.p99(), r.ratio(Stats::p99), r.p99Met()));
+        panel(svg, 70, 530, "refresh latency (ms)", latency, "%.1f");
+        panel(svg, 620, 800, "throughput (req/s)", List.of(new Group("throughput", p.throughput(), s.throughput(),
+                d.throughput(), r.ratio(Stats::throughput), r.throughputMet())), "%.0f");
         text(svg, 20, HEIGHT - 12, "start", 11, "normal", "#6b7280", String.format(Locale.ROOT,
-                "Targets: p50 ≤ %.2f×, p99 ≤ %.2f×, throughput ≥ %.2f× stock; a ratio in red misses its target.",
+                "Ratios are protected / stock. Targets: p50 ≤ %.2f×, p99 ≤ %.2f×, throughput ≥ %.2f×; a ratio in red misses its target.",
                 Results.TARGET_P50, Results.TARGET_P99, Results.TARGET_THROUGHPUT));
         svg.append("</svg>\n");
         return svg.toString();
     }
 
-    private record Group(String label, double protectedValue, double stockValue, double ratio, boolean met) {
+    private record Group(String label, double protectedValue, double stockValue, double referenceValue, double ratio,
+                         boolean met) {
     }
 
     private static void panel(StringBuilder svg, int left, int right, String axis, List<Group> groups, String valueFormat) {
-        double max = groups.stream().mapToDouble(g -> Math.max(g.protectedValue(), g.stockValue())).max().orElse(1);
+        double max = groups.stream().mapToDouble(g -> Math.max(g.referenceValue(), Math.max(g.protectedValue(), g.stockValue())))
+                .max().orElse(1);
         double step = niceStep(max / 5);
         double top = Math.max(step, Math.ceil(max * 1.12 / step) * step);
         for (double tick = 0; tick <= top + step / 2; tick += step) {
@@ -66,12 +69,13 @@ final class LatencyChart {
                 left, BOTTOM, right, BOTTOM));
         text(svg, left, TOP - 12, "start", 12, "bold", "#111827", axis);
         double groupWidth = (right - left) / (double) groups.size();
-        double bar = Math.min(48, groupWidth / 3);
+        double bar = Math.min(44, groupWidth / 4);
         for (int i = 0; i < groups.size(); i++) {
             Group g = groups.get(i);
             double centre = left + groupWidth * (i + 0.5);
-            bar(svg, centre - bar - 3, bar, g.protectedValue(), top, PROTECTED, valueFormat);
-            bar(svg, centre + 3, bar, g.stockValue(), top, STOCK, valueFormat);
+            bar(svg, centre - 1.5 * bar - 4, bar, g.protectedValue(), top, PROTECTED, valueFormat);
+            bar(svg, centre - 0.5 * bar, bar, g.stockValue(), top, STOCK, valueFormat);
+            bar(svg, centre + 0.5 * bar + 4, bar, g.referenceValue(), top, REFERENCE, valueFormat);
             text(svg, centre, BOTTOM + 18, "middle", 12, "bold", "#111827", g.label());
             text(svg, centre, BOTTOM + 36, "middle", 12, "bold", g.met() ? "#111827" : MISSED,
                     String.format(Locale.ROOT, "%.3f×", g.ratio()));
@@ -89,7 +93,9 @@ final class LatencyChart {
         svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", x, y - 10, PROTECTED));
         text(svg, x + 17, y, "start", 12, "normal", "#111827", "protected");
         svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", x + 100, y - 10, STOCK));
-        text(svg, x + 117, y, "start", 12, "normal", "#111827", "stock");
+        text(svg, x + 117, y, "start", 12, "normal", "#111827", "stock (Keycloak's Revoke Refresh Token on)");
+        svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", x + 400, y - 10, REFERENCE));
+        text(svg, x + 417, y, "start", 12, "normal", "#111827", "reference: Keycloak defaults, reuse not detected");
     }
 
     private static double y(double value, double top) {

@@ -45,7 +45,7 @@ final class Report {
         out.append("# refresh-guard benchmark: the cost of protection\n\n");
         out.append("Mode `").append(s.mode()).append("`, ").append(r.startedAt()).append(". Keycloak ")
                 .append(keycloakVersion()).append(", refresh-guard ").append(GuardVersion.VERSION)
-                .append(", one server, PostgreSQL ").append("database, both realms in the same run.\n\n");
+                .append(", one server on PostgreSQL; every realm measured in the same run.\n\n");
         out.append("Machine: ").append(m.cores()).append(" cores, ").append(m.cpuModel()).append(", ")
                 .append(m.memoryMiB()).append(" MiB memory, ").append(m.jdk()).append(", ").append(m.os())
                 .append(". Load average (1/5/15 min) before: ").append(r.loadBefore()).append(", after: ")
@@ -54,16 +54,26 @@ final class Report {
         out.append("## Refresh chains\n\n");
         out.append(s.clients()).append(" concurrent clients, each logged in once, then ").append(s.chain())
                 .append(" refreshes per round with the newest refresh token; ").append(s.warmup())
-                .append(" warm-up and ").append(s.rounds()).append(" measured rounds per realm, interleaved"
-                        + " (protected, stock, stock, protected, ...). Protected: listener `refresh-guard`, grace 0,"
-                        + " `revoke-family`. Stock: Keycloak's own *Revoke Refresh Token* on, max reuse 0.\n\n");
+                .append(" warm-up and ").append(s.rounds()).append(" measured rounds per realm, interleaved in a"
+                        + " rotating order (P S R, S R P, R P S, ...). Protected (P): listener `refresh-guard`, grace 0,"
+                        + " `revoke-family`. Stock (S): Keycloak's own *Revoke Refresh Token* on, max reuse 0."
+                        + " Reference (R): Keycloak's defaults. Event store off in all three (Keycloak's default).\n\n");
         out.append("| realm | requests | errors | p50 ms | p95 ms | p99 ms | mean ms | throughput req/s |\n");
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         out.append(row("protected", r.refreshProtected()));
         out.append(row("stock", r.refreshStock()));
         out.append("| **protected / stock** | | | ").append(x(r.ratio(Stats::p50))).append(" | ")
                 .append(x(r.ratio(Stats::p95))).append(" | ").append(x(r.ratio(Stats::p99))).append(" | ")
-                .append(x(r.ratio(Stats::mean))).append(" | ").append(x(r.ratio(Stats::throughput))).append(" |\n\n");
+                .append(x(r.ratio(Stats::mean))).append(" | ").append(x(r.ratio(Stats::throughput))).append(" |\n");
+        out.append(row("*reference: stock, revoke off*", r.refreshReference()));
+        out.append("| *protected / reference* | | | ").append(x(Results.ratio(r.refreshProtected().p50(), r.refreshReference().p50())))
+                .append(" | ").append(x(Results.ratio(r.refreshProtected().p95(), r.refreshReference().p95()))).append(" | ")
+                .append(x(Results.ratio(r.refreshProtected().p99(), r.refreshReference().p99()))).append(" | ")
+                .append(x(Results.ratio(r.refreshProtected().mean(), r.refreshReference().mean()))).append(" | ")
+                .append(x(Results.ratio(r.refreshProtected().throughput(), r.refreshReference().throughput())))
+                .append(" |\n\n");
+        out.append("The reference realm is Keycloak as it comes (a used refresh token keeps working until it expires);"
+                + " it is measured in the same rounds to show what detecting reuse costs at all, by either means.\n\n");
         out.append("Targets: p50 ≤ ").append(x(Results.TARGET_P50)).append(" stock (").append(met(r.p50Met()))
                 .append("), p99 ≤ ").append(x(Results.TARGET_P99)).append(" (").append(met(r.p99Met()))
                 .append("), throughput ≥ ").append(x(Results.TARGET_THROUGHPUT)).append(" (")
@@ -111,10 +121,30 @@ final class Report {
         out.append("\nThe row ").append(r.familyRowGrew() ? "**grew**" : "did not grow").append(". The chain's"
                 + " sequential refreshes: p50 ").append(ms(r.chainRefresh().p50())).append(" ms, p99 ")
                 .append(ms(r.chainRefresh().p99())).append(" ms, ").append(r.chainRefresh().errors()).append(" errors.\n");
+        if (!r.sql().isEmpty()) {
+            out.append("\n## SQL statements per request\n\n");
+            out.append("Counted on a second server of its own with `org.hibernate.SQL` at DEBUG, sequential requests,"
+                    + " after Keycloak's caches are warm; the fewest of ").append(SqlCount.SAMPLES).append(" requests.\n\n");
+            out.append("| realm | request | statements | which |\n|---|---|---:|---|\n");
+            for (SqlCount.Profile p : r.sql()) {
+                out.append("| ").append(p.realm()).append(" | ").append(p.request()).append(" | ").append(p.statements())
+                        .append(" | ").append(summary(p.kinds())).append(" |\n");
+            }
+        }
         if (r.errors() > 0) {
             out.append("\n**").append(r.errors()).append(" requests failed in this run; see the tables.**\n");
         }
         return out.toString();
+    }
+
+    /** "select CLIENT_SCOPE ×12, update RG_FAMILY": each kind once, in order of first appearance, with its count. */
+    static String summary(List<String> kinds) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        kinds.forEach(k -> counts.merge(k, 1, Integer::sum));
+        StringBuilder out = new StringBuilder();
+        counts.forEach((kind, n) -> out.append(out.length() == 0 ? "" : ", ").append('`').append(kind).append('`')
+                .append(n > 1 ? " ×" + n : ""));
+        return out.length() == 0 ? "none" : out.toString();
     }
 
     private static String row(String label, Stats s) {
@@ -176,6 +206,7 @@ final class Report {
         Map<String, Object> refresh = new LinkedHashMap<>();
         refresh.put("protected", stats(r.refreshProtected()));
         refresh.put("stock", stats(r.refreshStock()));
+        refresh.put("referenceStockRevokeOff", stats(r.refreshReference()));
         Map<String, Object> ratios = new LinkedHashMap<>();
         ratios.put("p50", round(r.ratio(Stats::p50)));
         ratios.put("p95", round(r.ratio(Stats::p95)));
@@ -217,6 +248,8 @@ final class Report {
         family.put("grew", r.familyRowGrew());
         family.put("chainRefresh", stats(r.chainRefresh()));
         root.put("familyRow", family);
+        root.put("sqlStatementsPerRequest", r.sql().stream().map(p -> Map.of("realm", p.realm(), "request", p.request(),
+                "statements", p.statements(), "which", p.kinds())).toList());
         root.put("errors", r.errors());
         return root;
     }

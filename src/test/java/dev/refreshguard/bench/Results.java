@@ -8,10 +8,10 @@ import dev.refreshguard.bench.Latencies.Stats;
 
 /** Everything one run measured, and the ratios protected/stock the targets are about. */
 record Results(BenchSettings settings, Machine machine, String startedAt, String loadBefore, String loadAfter,
-               Stats refreshProtected, Stats refreshStock, List<RoundPair> pairs,
+               Stats refreshProtected, Stats refreshStock, Stats refreshReference, List<RoundPair> pairs,
                Stats graceRefresh, Stats graceReplay, int graceMismatches,
                Stats loginProtected, Stats loginStock,
-               List<FamilyRow.Size> familyRow, Stats chainRefresh) {
+               List<FamilyRow.Size> familyRow, Stats chainRefresh, List<SqlCount.Profile> sql) {
 
     static final double TARGET_P50 = 1.03;
     static final double TARGET_P99 = 1.05;
@@ -64,7 +64,7 @@ record Results(BenchSettings settings, Machine machine, String startedAt, String
     }
 
     int errors() {
-        return Arrays.stream(new Stats[] {refreshProtected, refreshStock, graceRefresh, graceReplay, loginProtected,
+        return Arrays.stream(new Stats[] {refreshProtected, refreshStock, refreshReference, graceRefresh, graceReplay, loginProtected,
                 loginStock, chainRefresh}).mapToInt(Stats::errors).sum() + graceMismatches;
     }
 
