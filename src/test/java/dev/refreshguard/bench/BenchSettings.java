@@ -15,9 +15,10 @@ import java.nio.file.Path;
  * @param rotations    rotations of the one family whose stored row is measured
  * @param graceSeconds the grace window of the grace client
  * @param sql          also count the SQL statements per request, on a second server of its own that logs them
+ * @param jfr          also record where the CPU goes (Java Flight Recorder), on a server of its own
  */
 record BenchSettings(String mode, int clients, int rounds, int chain, int warmup, int logins, int grace, int rotations,
-                     int graceSeconds, boolean sql, Path outDir) {
+                     int graceSeconds, boolean sql, boolean jfr, Path outDir) {
 
     static BenchSettings fromSystemProperties() {
         String mode = System.getProperty("bench.mode", "short").trim();
@@ -37,8 +38,13 @@ record BenchSettings(String mode, int clients, int rounds, int chain, int warmup
                 number("grace", full ? 300 : 20),
                 number("rotations", full ? 10_000 : 200),
                 number("graceSeconds", 30),
-                Boolean.parseBoolean(System.getProperty("bench.sql", String.valueOf(full)).trim()),
+                flag("sql", full),
+                flag("jfr", false),
                 out);
+    }
+
+    private static boolean flag(String name, boolean fallback) {
+        return Boolean.parseBoolean(System.getProperty("bench." + name, String.valueOf(fallback)).trim());
     }
 
     private static int number(String name, int fallback) {

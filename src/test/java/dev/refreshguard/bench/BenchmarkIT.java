@@ -64,10 +64,11 @@ class BenchmarkIT {
 
         // Last, so that its server does not share the machine with the timed phases.
         List<SqlCount.Profile> sql = settings.sql() ? SqlCount.measure(settings.graceSeconds()) : List.of();
+        CpuProfile.Profile cpu = settings.jfr() ? CpuProfile.measure(settings) : null;
 
         Results results = new Results(settings, Machine.here(), startedAt, loadBefore, loadAfter,
                 refreshProtected.stats(), refreshStock.stats(), refreshReference.stats(), pairs, graceRefresh.stats(), graceReplay.stats(),
-                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql);
+                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql, cpu);
         List<Path> written = Report.write(results, settings.outDir());
         System.out.println(Report.markdown(results));
         System.out.println("benchmark reports: " + written);

@@ -131,6 +131,21 @@ final class Report {
                         .append(" | ").append(summary(p.kinds())).append(" |\n");
             }
         }
+        if (r.cpu() != null) {
+            CpuProfile.Profile cpu = r.cpu();
+            out.append("\n## Where the CPU goes (Java Flight Recorder)\n\n");
+            out.append("A server of its own with `-XX:StartFlightRecording=settings=profile`, serving the same refresh"
+                    + " rounds of the protected and the stock realm, one after the other. Of ").append(cpu.requestSamples())
+                    .append(" execution samples of request threads, ").append(cpu.wrapped())
+                    .append(" have a refresh-guard frame on the stack, mostly Keycloak's own work inside it (token"
+                            + " signing under the response builder it wraps); ").append(cpu.own())
+                    .append(String.format(Locale.ROOT, " (%.1f%%)", 100 * cpu.ownShare()))
+                    .append(" are refresh-guard's own work.\n\n");
+            out.append("| refresh-guard method at work | samples |\n|---|---:|\n");
+            cpu.ownMethods().forEach((method, n) -> out.append("| `").append(method).append("` | ").append(n).append(" |\n"));
+            out.append("\n| executing at the top of those stacks | samples |\n|---|---:|\n");
+            cpu.ownLeaves().forEach((method, n) -> out.append("| `").append(method).append("` | ").append(n).append(" |\n"));
+        }
         if (r.errors() > 0) {
             out.append("\n**").append(r.errors()).append(" requests failed in this run; see the tables.**\n");
         }
@@ -192,6 +207,8 @@ final class Report {
         settings.put("gracePairs", s.grace());
         settings.put("graceSeconds", s.graceSeconds());
         settings.put("rotations", s.rotations());
+        settings.put("sqlCount", s.sql());
+        settings.put("jfr", s.jfr());
         root.put("settings", settings);
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", r.machine().cores());
@@ -250,6 +267,17 @@ final class Report {
         root.put("familyRow", family);
         root.put("sqlStatementsPerRequest", r.sql().stream().map(p -> Map.of("realm", p.realm(), "request", p.request(),
                 "statements", p.statements(), "which", p.kinds())).toList());
+        if (r.cpu() != null) {
+            Map<String, Object> cpu = new LinkedHashMap<>();
+            cpu.put("recording", r.cpu().recording().toString());
+            cpu.put("requestThreadSamples", r.cpu().requestSamples());
+            cpu.put("samplesWithRefreshGuardFrames", r.cpu().wrapped());
+            cpu.put("refreshGuardOwnSamples", r.cpu().own());
+            cpu.put("ownShare", round(r.cpu().ownShare()));
+            cpu.put("refreshGuardMethods", r.cpu().ownMethods());
+            cpu.put("leafFrames", r.cpu().ownLeaves());
+            root.put("cpuProfile", cpu);
+        }
         root.put("errors", r.errors());
         return root;
     }

@@ -11,7 +11,8 @@ record Results(BenchSettings settings, Machine machine, String startedAt, String
                Stats refreshProtected, Stats refreshStock, Stats refreshReference, List<RoundPair> pairs,
                Stats graceRefresh, Stats graceReplay, int graceMismatches,
                Stats loginProtected, Stats loginStock,
-               List<FamilyRow.Size> familyRow, Stats chainRefresh, List<SqlCount.Profile> sql) {
+               List<FamilyRow.Size> familyRow, Stats chainRefresh, List<SqlCount.Profile> sql,
+               CpuProfile.Profile cpu) {
 
     static final double TARGET_P50 = 1.03;
     static final double TARGET_P99 = 1.05;
