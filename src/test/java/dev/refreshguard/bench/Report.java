@@ -1,0 +1,302 @@
+package dev.refreshguard.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.refreshguard.GuardVersion;
+import dev.refreshguard.bench.Latencies.Stats;
+import dev.refreshguard.harness.Http;
+
+/** Writes report.md, report.json and latency.svg of one run. */
+final class Report {
+
+    static final String MARKDOWN = "report.md";
+    static final String JSON = "report.json";
+    static final String CHART = "latency.svg";
+
+    private Report() {
+    }
+
+    static List<Path> write(Results r, Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path md = Files.writeString(dir.resolve(MARKDOWN), markdown(r));
+            Path json = dir.resolve(JSON);
+            Http.JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), json(r));
+            Path svg = Files.writeString(dir.resolve(CHART), LatencyChart.svg(r));
+            return List.of(md, json, svg);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- Markdown ----
+
+    static String markdown(Results r) {
+        BenchSettings s = r.settings();
+        Machine m = r.machine();
+        StringBuilder out = new StringBuilder();
+        out.append("# refresh-guard benchmark: the cost of protection\n\n");
+        out.append("Mode `").append(s.mode()).append("`, ").append(r.startedAt()).append(". Keycloak ")
+                .append(keycloakVersion()).append(", refresh-guard ").append(GuardVersion.VERSION)
+                .append(", one server on PostgreSQL; every realm measured in the same run.\n\n");
+        out.append("Machine: ").append(m.cores()).append(" cores, ").append(m.cpuModel()).append(", ")
+                .append(m.memoryMiB()).append(" MiB memory, ").append(m.jdk()).append(", ").append(m.os())
+                .append(". Load average (1/5/15 min) before: ").append(r.loadBefore()).append(", after: ")
+                .append(r.loadAfter()).append(". Client and server share the machine.\n\n");
+
+        out.append("## Refresh chains\n\n");
+        out.append(s.clients()).append(" concurrent clients, each logged in once, then ").append(s.chain())
+                .append(" refreshes per round with the newest refresh token; ").append(s.warmup())
+                .append(" warm-up and ").append(s.rounds()).append(" measured rounds per realm, interleaved in a"
+                        + " rotating order (P S R, S R P, R P S, ...). Protected (P): listener `refresh-guard`, grace 0,"
+                        + " `revoke-family`. Stock (S): Keycloak's own *Revoke Refresh Token* on, max reuse 0."
+                        + " Reference (R): Keycloak's defaults. Event store off in all three (Keycloak's default).\n\n");
+        out.append("| realm | requests | errors | p50 ms | p95 ms | p99 ms | mean ms | throughput req/s |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.append(row("protected", r.refreshProtected()));
+        out.append(row("stock", r.refreshStock()));
+        out.append("| **protected / stock** | | | ").append(x(r.ratio(Stats::p50))).append(" | ")
+                .append(x(r.ratio(Stats::p95))).append(" | ").append(x(r.ratio(Stats::p99))).append(" | ")
+                .append(x(r.ratio(Stats::mean))).append(" | ").append(x(r.ratio(Stats::throughput))).append(" |\n");
+        out.append(row("*reference: stock, revoke off*", r.refreshReference()));
+        out.append("| *protected / reference* | | | ").append(x(Results.ratio(r.refreshProtected().p50(), r.refreshReference().p50())))
+                .append(" | ").append(x(Results.ratio(r.refreshProtected().p95(), r.refreshReference().p95()))).append(" | ")
+                .append(x(Results.ratio(r.refreshProtected().p99(), r.refreshReference().p99()))).append(" | ")
+                .append(x(Results.ratio(r.refreshProtected().mean(), r.refreshReference().mean()))).append(" | ")
+                .append(x(Results.ratio(r.refreshProtected().throughput(), r.refreshReference().throughput())))
+                .append(" |\n\n");
+        out.append("The reference realm is Keycloak as it comes (a used refresh token keeps working until it expires);"
+                + " it is measured in the same rounds to show what detecting reuse costs at all, by either means.\n\n");
+        out.append("Targets: p50 ≤ ").append(x(Results.TARGET_P50)).append(" stock (").append(met(r.p50Met()))
+                .append("), p99 ≤ ").append(x(Results.TARGET_P99)).append(" (").append(met(r.p99Met()))
+                .append("), throughput ≥ ").append(x(Results.TARGET_THROUGHPUT)).append(" (")
+                .append(met(r.throughputMet())).append("). Median over the ").append(r.pairs().size())
+                .append(" round pairs: p50 ").append(x(r.medianPairRatio(Results.RoundPair::p50Ratio)))
+                .append(", throughput ").append(x(r.medianPairRatio(Results.RoundPair::throughputRatio)))
+                .append(".\n\n");
+        out.append("![latency and throughput](").append(Report.CHART).append(")\n\n");
+
+        out.append("## Grace replay against a normal refresh\n\n");
+        out.append("Protected realm, a client with `refresh.guard.grace.seconds=").append(s.graceSeconds())
+                .append("`, one client, sequential: refresh with token T (normal), then T again (grace replay, must"
+                        + " return the very same successor).\n\n");
+        out.append("| request | requests | errors | p50 ms | p95 ms | p99 ms | mean ms |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        out.append(sequentialRow("normal refresh", r.graceRefresh()));
+        out.append(sequentialRow("grace replay", r.graceReplay()));
+        out.append("| **replay / normal** | | | ").append(x(Results.ratio(r.graceReplay().p50(), r.graceRefresh().p50())))
+                .append(" | ").append(x(Results.ratio(r.graceReplay().p95(), r.graceRefresh().p95()))).append(" | ")
+                .append(x(Results.ratio(r.graceReplay().p99(), r.graceRefresh().p99()))).append(" | ")
+                .append(x(Results.ratio(r.graceReplay().mean(), r.graceRefresh().mean()))).append(" |\n\n");
+        if (r.graceMismatches() > 0) {
+            out.append("**").append(r.graceMismatches()).append(" grace replays did not return the same successor.**\n\n");
+        }
+
+        out.append("## Login (password grant)\n\n");
+        out.append("One client, sequential, alternating realms; ").append(s.logins())
+                .append(" logins per realm. A protected login also starts a family (one row written).\n\n");
+        out.append("| realm | requests | errors | p50 ms | p95 ms | p99 ms | mean ms |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        out.append(sequentialRow("protected", r.loginProtected()));
+        out.append(sequentialRow("stock", r.loginStock()));
+        out.append("| **protected / stock** | | | ").append(x(r.loginRatio(Stats::p50))).append(" | ")
+                .append(x(r.loginRatio(Stats::p95))).append(" | ").append(x(r.loginRatio(Stats::p99))).append(" | ")
+                .append(x(r.loginRatio(Stats::mean))).append(" |\n\n");
+
+        out.append("## Stored state of one family\n\n");
+        out.append("One family of the protected realm rotated ").append(s.rotations())
+                .append(" times by one sequential client; its row in `RG_FAMILY` (`pg_column_size` of the row).\n\n");
+        out.append("| rotations | generation | rows | row bytes |\n|---:|---:|---:|---:|\n");
+        for (FamilyRow.Size size : r.familyRow()) {
+            out.append("| ").append(size.rotations()).append(" | ").append(size.generation()).append(" | ")
+                    .append(size.rows()).append(" | ").append(size.bytes()).append(" |\n");
+        }
+        out.append("\nThe row ").append(r.familyRowGrew() ? "**grew**" : "did not grow").append(". The chain's"
+                + " sequential refreshes: p50 ").append(ms(r.chainRefresh().p50())).append(" ms, p99 ")
+                .append(ms(r.chainRefresh().p99())).append(" ms, ").append(r.chainRefresh().errors()).append(" errors.\n");
+        if (!r.sql().isEmpty()) {
+            out.append("\n## SQL statements per request\n\n");
+            out.append("Counted on a second server of its own with `org.hibernate.SQL` at DEBUG, sequential requests,"
+                    + " after Keycloak's caches are warm; the fewest of ").append(SqlCount.SAMPLES).append(" requests.\n\n");
+            out.append("| realm | request | statements | which |\n|---|---|---:|---|\n");
+            for (SqlCount.Profile p : r.sql()) {
+                out.append("| ").append(p.realm()).append(" | ").append(p.request()).append(" | ").append(p.statements())
+                        .append(" | ").append(summary(p.kinds())).append(" |\n");
+            }
+        }
+        if (r.cpu() != null) {
+            CpuProfile.Profile cpu = r.cpu();
+            out.append("\n## Where the CPU goes (Java Flight Recorder)\n\n");
+            out.append("A server of its own with `-XX:StartFlightRecording=settings=profile`, serving the same refresh"
+                    + " rounds of the protected and the stock realm, one after the other. Of ").append(cpu.requestSamples())
+                    .append(" execution samples of request threads, ").append(cpu.wrapped())
+                    .append(" have a refresh-guard frame on the stack, mostly Keycloak's own work inside it (token"
+                            + " signing under the response builder it wraps); ").append(cpu.own())
+                    .append(String.format(Locale.ROOT, " (%.1f%%)", 100 * cpu.ownShare()))
+                    .append(" are refresh-guard's own work.\n\n");
+            out.append("| refresh-guard method at work | samples |\n|---|---:|\n");
+            cpu.ownMethods().forEach((method, n) -> out.append("| `").append(method).append("` | ").append(n).append(" |\n"));
+            out.append("\n| executing at the top of those stacks | samples |\n|---|---:|\n");
+            cpu.ownLeaves().forEach((method, n) -> out.append("| `").append(method).append("` | ").append(n).append(" |\n"));
+        }
+        if (r.errors() > 0) {
+            out.append("\n**").append(r.errors()).append(" requests failed in this run; see the tables.**\n");
+        }
+        return out.toString();
+    }
+
+    /** "select CLIENT_SCOPE ×12, update RG_FAMILY": each kind once, in order of first appearance, with its count. */
+    static String summary(List<String> kinds) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        kinds.forEach(k -> counts.merge(k, 1, Integer::sum));
+        StringBuilder out = new StringBuilder();
+        counts.forEach((kind, n) -> out.append(out.length() == 0 ? "" : ", ").append('`').append(kind).append('`')
+                .append(n > 1 ? " ×" + n : ""));
+        return out.length() == 0 ? "none" : out.toString();
+    }
+
+    private static String row(String label, Stats s) {
+        return "| " + label + " | " + s.requests() + " | " + s.errors() + " | " + ms(s.p50()) + " | " + ms(s.p95()) + " | "
+                + ms(s.p99()) + " | " + ms(s.mean()) + " | " + String.format(Locale.ROOT, "%.1f", s.throughput()) + " |\n";
+    }
+
+    private static String sequentialRow(String label, Stats s) {
+        return "| " + label + " | " + s.requests() + " | " + s.errors() + " | " + ms(s.p50()) + " | " + ms(s.p95()) + " | "
+                + ms(s.p99()) + " | " + ms(s.mean()) + " |\n";
+    }
+
+    static String ms(double value) {
+        return String.format(Locale.ROOT, "%.2f", value);
+    }
+
+    static String x(double ratio) {
+        return String.format(Locale.ROOT, "%.3f×", ratio);
+    }
+
+    private static String met(boolean met) {
+        return met ? "met" : "**missed**";
+    }
+
+    static String keycloakVersion() {
+        return System.getProperty("keycloak.version", "26.7.3");
+    }
+
+    // ---- JSON ----
+
+    static Map<String, Object> json(Results r) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("benchmark", "refresh-guard: the cost of protection");
+        root.put("startedAt", r.startedAt());
+        root.put("keycloak", keycloakVersion());
+        root.put("refreshGuard", GuardVersion.VERSION);
+        BenchSettings s = r.settings();
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("mode", s.mode());
+        settings.put("clients", s.clients());
+        settings.put("roundsPerRealm", s.rounds());
+        settings.put("refreshesPerClientPerRound", s.chain());
+        settings.put("warmupRoundsPerRealm", s.warmup());
+        settings.put("loginsPerRealm", s.logins());
+        settings.put("gracePairs", s.grace());
+        settings.put("graceSeconds", s.graceSeconds());
+        settings.put("rotations", s.rotations());
+        settings.put("sqlCount", s.sql());
+        settings.put("jfr", s.jfr());
+        root.put("settings", settings);
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", r.machine().cores());
+        machine.put("cpuModel", r.machine().cpuModel());
+        machine.put("memoryMiB", r.machine().memoryMiB());
+        machine.put("jdk", r.machine().jdk());
+        machine.put("os", r.machine().os());
+        machine.put("loadBefore", r.loadBefore());
+        machine.put("loadAfter", r.loadAfter());
+        root.put("machine", machine);
+
+        Map<String, Object> refresh = new LinkedHashMap<>();
+        refresh.put("protected", stats(r.refreshProtected()));
+        refresh.put("stock", stats(r.refreshStock()));
+        refresh.put("referenceStockRevokeOff", stats(r.refreshReference()));
+        Map<String, Object> ratios = new LinkedHashMap<>();
+        ratios.put("p50", round(r.ratio(Stats::p50)));
+        ratios.put("p95", round(r.ratio(Stats::p95)));
+        ratios.put("p99", round(r.ratio(Stats::p99)));
+        ratios.put("mean", round(r.ratio(Stats::mean)));
+        ratios.put("throughput", round(r.ratio(Stats::throughput)));
+        ratios.put("medianPairP50", round(r.medianPairRatio(Results.RoundPair::p50Ratio)));
+        ratios.put("medianPairThroughput", round(r.medianPairRatio(Results.RoundPair::throughputRatio)));
+        refresh.put("ratiosProtectedToStock", ratios);
+        Map<String, Object> targets = new LinkedHashMap<>();
+        targets.put("p50AtMost", Results.TARGET_P50);
+        targets.put("p50Met", r.p50Met());
+        targets.put("p99AtMost", Results.TARGET_P99);
+        targets.put("p99Met", r.p99Met());
+        targets.put("throughputAtLeast", Results.TARGET_THROUGHPUT);
+        targets.put("throughputMet", r.throughputMet());
+        refresh.put("targets", targets);
+        refresh.put("roundPairs", r.pairs().stream().map(p -> Map.of("protected", stats(p.protectedRound()),
+                "stock", stats(p.stockRound()))).toList());
+        root.put("refresh", refresh);
+
+        Map<String, Object> grace = new LinkedHashMap<>();
+        grace.put("normalRefresh", stats(r.graceRefresh()));
+        grace.put("graceReplay", stats(r.graceReplay()));
+        grace.put("replayToNormalP50", round(Results.ratio(r.graceReplay().p50(), r.graceRefresh().p50())));
+        grace.put("mismatchedSuccessors", r.graceMismatches());
+        root.put("grace", grace);
+
+        Map<String, Object> login = new LinkedHashMap<>();
+        login.put("protected", stats(r.loginProtected()));
+        login.put("stock", stats(r.loginStock()));
+        login.put("p50ProtectedToStock", round(r.loginRatio(Stats::p50)));
+        login.put("p99ProtectedToStock", round(r.loginRatio(Stats::p99)));
+        root.put("login", login);
+
+        Map<String, Object> family = new LinkedHashMap<>();
+        family.put("rows", r.familyRow().stream().map(size -> Map.of("rotations", size.rotations(),
+                "generation", size.generation(), "rows", size.rows(), "rowBytes", size.bytes())).toList());
+        family.put("grew", r.familyRowGrew());
+        family.put("chainRefresh", stats(r.chainRefresh()));
+        root.put("familyRow", family);
+        root.put("sqlStatementsPerRequest", r.sql().stream().map(p -> Map.of("realm", p.realm(), "request", p.request(),
+                "statements", p.statements(), "which", p.kinds())).toList());
+        if (r.cpu() != null) {
+            Map<String, Object> cpu = new LinkedHashMap<>();
+            cpu.put("recording", r.cpu().recording().toString());
+            cpu.put("requestThreadSamples", r.cpu().requestSamples());
+            cpu.put("samplesWithRefreshGuardFrames", r.cpu().wrapped());
+            cpu.put("refreshGuardOwnSamples", r.cpu().own());
+            cpu.put("ownShare", round(r.cpu().ownShare()));
+            cpu.put("refreshGuardMethods", r.cpu().ownMethods());
+            cpu.put("leafFrames", r.cpu().ownLeaves());
+            root.put("cpuProfile", cpu);
+        }
+        root.put("errors", r.errors());
+        return root;
+    }
+
+    private static Map<String, Object> stats(Stats s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("requests", s.requests());
+        m.put("errors", s.errors());
+        m.put("p50Ms", round(s.p50()));
+        m.put("p95Ms", round(s.p95()));
+        m.put("p99Ms", round(s.p99()));
+        m.put("meanMs", round(s.mean()));
+        if (s.throughput() > 0) {
+            m.put("throughputPerSecond", round(s.throughput()));
+        }
+        return m;
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 1000) / 1000.0;
+    }
+}
