@@ -170,6 +170,7 @@ public final class Cluster implements AutoCloseable {
         for (Node node : nodes) {
             node.awaitStopped();
         }
+        Postgres.dropDatabase(database);
         // The copies are ~200 MB each; the logs stay next to them for reading.
         for (Node node : nodes) {
             deleteTree(node.home);

@@ -168,6 +168,7 @@ public final class DistributionServer implements KeycloakServer {
     @Override
     public void close() {
         stopProcess();
+        Postgres.dropDatabase(database);
     }
 
     public String tail() {
@@ -214,6 +215,19 @@ public final class DistributionServer implements KeycloakServer {
                 s.execute("CREATE DATABASE " + database);
             } catch (SQLException e) {
                 throw new IllegalStateException("PostgreSQL on 127.0.0.1:5432 is needed by the integration tests", e);
+            }
+        }
+
+        /** Drops a test database once its server stopped, unless -Dit.keep.db=true keeps it for reading. */
+        public static void dropDatabase(String database) {
+            if (Boolean.getBoolean("it.keep.db")) {
+                return;
+            }
+            try (Connection c = DriverManager.getConnection(url("postgres"), USER, "");
+                 Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + database);
+            } catch (SQLException e) {
+                System.err.println("could not drop test database " + database + ": " + e.getMessage());
             }
         }
     }
