@@ -30,13 +30,6 @@ public final class FamilyLedger {
     private static final String COLUMNS = "ID, REALM_ID, CLIENT_ID, USER_ID, SESSION_ID, OFFLINE, PARENT_ID, GENERATION,"
             + " CREATED_AT, ROTATED_AT, ROTATED_BY_IP, STATE, REVOKED_AT, REVOKED_REASON";
     private static final int MAX_IP = 64;
-    /**
-     * Declares that a statement touches RG_FAMILY only, which no entity maps. Without it Hibernate treats every
-     * native statement as touching everything: it flushes the persistence context first and, for writes, schedules a
-     * clean-up of every entity cache region — measurable on the refresh hot path (found by the benchmark's profile).
-     */
-    private static final String QUERY_SPACES = "org.hibernate.query.native.spaces";
-    private static final String TABLE = "RG_FAMILY";
 
     private final EntityManager em;
     private final SuccessorSeal seal = new SuccessorSeal();
@@ -45,16 +38,12 @@ public final class FamilyLedger {
         this.em = em;
     }
 
-    private Query nativeQuery(String sql) {
-        return em.createNativeQuery(sql).setHint(QUERY_SPACES, TABLE);
-    }
-
     public static FamilyLedger of(KeycloakSession session) {
         return new FamilyLedger(session.getProvider(JpaConnectionProvider.class).getEntityManager());
     }
 
     public void start(NewFamily f) {
-        nativeQuery("INSERT INTO RG_FAMILY (" + COLUMNS + ") VALUES"
+        em.createNativeQuery("INSERT INTO RG_FAMILY (" + COLUMNS + ") VALUES"
                         + " (:id, :realm, :client, :user, :session, :offline, :parent, 0, :now, :now, :ip, 'ACTIVE', 0, NULL)")
                 .setParameter("id", f.id())
                 .setParameter("realm", f.realmId())
@@ -78,7 +67,7 @@ public final class FamilyLedger {
                                   long now, String ip, int graceSeconds) {
         // The sealed successor is only needed for grace replays; without a grace window nothing is kept.
         String sealed = graceSeconds > 0 ? seal.seal(successorToken, presentedToken) : "";
-        int updated = nativeQuery("UPDATE RG_FAMILY SET GENERATION = :next, ROTATED_AT = :now, ROTATED_BY_IP = :ip,"
+        int updated = em.createNativeQuery("UPDATE RG_FAMILY SET GENERATION = :next, ROTATED_AT = :now, ROTATED_BY_IP = :ip,"
                         + " SUCCESSOR = :sealed, SUCCESSOR_EXP = :exp"
                         + " WHERE ID = :id AND GENERATION = :gen AND STATE = 'ACTIVE'")
                 .setParameter("next", presented.generation() + 1)
@@ -96,7 +85,7 @@ public final class FamilyLedger {
     }
 
     private RotationOutcome classify(FamilyClaims presented, String presentedToken, long now, int graceSeconds) {
-        List<?> rows = nativeQuery("SELECT " + COLUMNS + ", SUCCESSOR, SUCCESSOR_EXP FROM RG_FAMILY WHERE ID = :id")
+        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + ", SUCCESSOR, SUCCESSOR_EXP FROM RG_FAMILY WHERE ID = :id")
                 .setParameter("id", presented.familyId())
                 .getResultList();
         if (rows.isEmpty()) {
@@ -127,14 +116,14 @@ public final class FamilyLedger {
         if (!plausibleId(familyId)) {
             return Optional.empty();
         }
-        List<?> rows = nativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID = :id")
+        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID = :id")
                 .setParameter("id", familyId)
                 .getResultList();
         return rows.isEmpty() ? Optional.empty() : Optional.of(toFamily((Object[]) rows.get(0)));
     }
 
     public List<Family> ofUser(String realmId, String userId) {
-        return families(nativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm AND USER_ID = :user"
+        return families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm AND USER_ID = :user"
                         + " ORDER BY CREATED_AT, ID")
                 .setParameter("realm", realmId)
                 .setParameter("user", userId));
@@ -142,7 +131,7 @@ public final class FamilyLedger {
 
     /** The newest live family of one client in one user session: the family an access token of that client belongs to. */
     public Optional<Family> newestOf(String realmId, String sessionId, String clientUuid) {
-        List<Family> found = families(nativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
+        List<Family> found = families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
                         + " AND SESSION_ID = :session AND CLIENT_ID = :client ORDER BY ROTATED_AT DESC, CREATED_AT DESC")
                 .setParameter("realm", realmId)
                 .setParameter("session", sessionId)
@@ -158,14 +147,14 @@ public final class FamilyLedger {
      * @return false when the family is revoked (or unknown)
      */
     public boolean holdLive(String familyId) {
-        return nativeQuery("UPDATE RG_FAMILY SET STATE = STATE WHERE ID = :id AND STATE = 'ACTIVE'")
+        return em.createNativeQuery("UPDATE RG_FAMILY SET STATE = STATE WHERE ID = :id AND STATE = 'ACTIVE'")
                 .setParameter("id", familyId)
                 .executeUpdate() == 1;
     }
 
     /** The live families of one client in one user session (online or offline). */
     public List<Family> liveOfClientSession(String realmId, String sessionId, String clientUuid) {
-        return families(nativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
+        return families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
                         + " AND SESSION_ID = :session AND CLIENT_ID = :client AND STATE = 'ACTIVE'")
                 .setParameter("realm", realmId)
                 .setParameter("session", sessionId)
@@ -183,7 +172,7 @@ public final class FamilyLedger {
         List<String> seen = new ArrayList<>();
         while (!level.isEmpty() && seen.size() < 10_000) {
             seen.addAll(level);
-            for (Family f : families(nativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID IN (:ids)")
+            for (Family f : families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID IN (:ids)")
                     .setParameter("ids", level))) {
                 if (!f.revoked()) {
                     revoked.add(f);
@@ -191,7 +180,7 @@ public final class FamilyLedger {
             }
             markRevoked(level, reason, now);
             List<String> children = new ArrayList<>();
-            for (Object id : nativeQuery("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids)")
+            for (Object id : em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids)")
                     .setParameter("ids", level).getResultList()) {
                 if (!seen.contains(id)) {
                     children.add((String) id);
@@ -204,7 +193,7 @@ public final class FamilyLedger {
 
     /** Revokes every family of one user session (online tokens only: offline sessions outlive it). */
     public List<Family> revokeOnlineSession(String realmId, String sessionId, String reason, long now) {
-        List<Family> live = families(nativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
+        List<Family> live = families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
                         + " AND SESSION_ID = :session AND OFFLINE = FALSE AND STATE = 'ACTIVE'")
                 .setParameter("realm", realmId)
                 .setParameter("session", sessionId));
@@ -213,7 +202,7 @@ public final class FamilyLedger {
 
     /** Revokes every family of a user, online and offline. */
     public List<Family> revokeUser(String realmId, String userId, String reason, long now) {
-        List<Family> live = families(nativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
+        List<Family> live = families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
                         + " AND USER_ID = :user AND STATE = 'ACTIVE'")
                 .setParameter("realm", realmId)
                 .setParameter("user", userId));
@@ -229,7 +218,7 @@ public final class FamilyLedger {
     }
 
     private void markRevoked(List<String> ids, String reason, long now) {
-        nativeQuery("UPDATE RG_FAMILY SET STATE = 'REVOKED', REVOKED_AT = :now, REVOKED_REASON = :reason,"
+        em.createNativeQuery("UPDATE RG_FAMILY SET STATE = 'REVOKED', REVOKED_AT = :now, REVOKED_REASON = :reason,"
                         + " SUCCESSOR = '' WHERE ID IN (:ids) AND STATE = 'ACTIVE'")
                 .setParameter("now", now)
                 .setParameter("reason", reason)

@@ -35,6 +35,7 @@ class BenchmarkIT {
         BenchSettings settings = BenchSettings.fromSystemProperties();
         String startedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         String loadBefore = Machine.load();
+        long start = System.nanoTime();
 
         BenchRealms realms = BenchRealms.create(server, settings.clients(), settings.graceSeconds());
         TestRealm guarded = realms.guarded();
@@ -61,12 +62,13 @@ class BenchmarkIT {
         List<FamilyRow.Size> familyRow = rotateOneFamily(server, settings, guarded, users.get(0), chainRefresh);
 
         String loadAfter = Machine.load();
+        long timedSeconds = (System.nanoTime() - start) / 1_000_000_000L;
 
         // Last, so that its server does not share the machine with the timed phases.
         List<SqlCount.Profile> sql = settings.sql() ? SqlCount.measure(settings.graceSeconds()) : List.of();
         CpuProfile.Profile cpu = settings.jfr() ? CpuProfile.measure(settings) : null;
 
-        Results results = new Results(settings, Machine.here(), startedAt, loadBefore, loadAfter,
+        Results results = new Results(settings, Machine.here(), startedAt, timedSeconds, loadBefore, loadAfter,
                 refreshProtected.stats(), refreshStock.stats(), refreshReference.stats(), pairs, graceRefresh.stats(), graceReplay.stats(),
                 mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql, cpu);
         List<Path> written = Report.write(results, settings.outDir());

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 import dev.refreshguard.GuardVersion;
 import dev.refreshguard.bench.Latencies.Stats;
@@ -49,7 +50,8 @@ final class Report {
         out.append("Machine: ").append(m.cores()).append(" cores, ").append(m.cpuModel()).append(", ")
                 .append(m.memoryMiB()).append(" MiB memory, ").append(m.jdk()).append(", ").append(m.os())
                 .append(". Load average (1/5/15 min) before: ").append(r.loadBefore()).append(", after: ")
-                .append(r.loadAfter()).append(". Client and server share the machine.\n\n");
+                .append(r.loadAfter()).append(". Client and server share the machine. The timed phases took ")
+                .append(r.timedSeconds()).append(" s.\n\n");
 
         out.append("## Refresh chains\n\n");
         out.append(s.clients()).append(" concurrent clients, each logged in once, then ").append(s.chain())
@@ -62,16 +64,9 @@ final class Report {
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         out.append(row("protected", r.refreshProtected()));
         out.append(row("stock", r.refreshStock()));
-        out.append("| **protected / stock** | | | ").append(x(r.ratio(Stats::p50))).append(" | ")
-                .append(x(r.ratio(Stats::p95))).append(" | ").append(x(r.ratio(Stats::p99))).append(" | ")
-                .append(x(r.ratio(Stats::mean))).append(" | ").append(x(r.ratio(Stats::throughput))).append(" |\n");
+        out.append(ratioRow("**protected / stock**", r.refreshProtected(), r.refreshStock(), true));
         out.append(row("*reference: stock, revoke off*", r.refreshReference()));
-        out.append("| *protected / reference* | | | ").append(x(Results.ratio(r.refreshProtected().p50(), r.refreshReference().p50())))
-                .append(" | ").append(x(Results.ratio(r.refreshProtected().p95(), r.refreshReference().p95()))).append(" | ")
-                .append(x(Results.ratio(r.refreshProtected().p99(), r.refreshReference().p99()))).append(" | ")
-                .append(x(Results.ratio(r.refreshProtected().mean(), r.refreshReference().mean()))).append(" | ")
-                .append(x(Results.ratio(r.refreshProtected().throughput(), r.refreshReference().throughput())))
-                .append(" |\n\n");
+        out.append(ratioRow("*protected / reference*", r.refreshProtected(), r.refreshReference(), true)).append('\n');
         out.append("The reference realm is Keycloak as it comes (a used refresh token keeps working until it expires);"
                 + " it is measured in the same rounds to show what detecting reuse costs at all, by either means.\n\n");
         out.append("Targets: p50 ≤ ").append(x(Results.TARGET_P50)).append(" stock (").append(met(r.p50Met()))
@@ -91,10 +86,7 @@ final class Report {
         out.append("|---|---:|---:|---:|---:|---:|---:|\n");
         out.append(sequentialRow("normal refresh", r.graceRefresh()));
         out.append(sequentialRow("grace replay", r.graceReplay()));
-        out.append("| **replay / normal** | | | ").append(x(Results.ratio(r.graceReplay().p50(), r.graceRefresh().p50())))
-                .append(" | ").append(x(Results.ratio(r.graceReplay().p95(), r.graceRefresh().p95()))).append(" | ")
-                .append(x(Results.ratio(r.graceReplay().p99(), r.graceRefresh().p99()))).append(" | ")
-                .append(x(Results.ratio(r.graceReplay().mean(), r.graceRefresh().mean()))).append(" |\n\n");
+        out.append(ratioRow("**replay / normal**", r.graceReplay(), r.graceRefresh(), false)).append('\n');
         if (r.graceMismatches() > 0) {
             out.append("**").append(r.graceMismatches()).append(" grace replays did not return the same successor.**\n\n");
         }
@@ -106,9 +98,7 @@ final class Report {
         out.append("|---|---:|---:|---:|---:|---:|---:|\n");
         out.append(sequentialRow("protected", r.loginProtected()));
         out.append(sequentialRow("stock", r.loginStock()));
-        out.append("| **protected / stock** | | | ").append(x(r.loginRatio(Stats::p50))).append(" | ")
-                .append(x(r.loginRatio(Stats::p95))).append(" | ").append(x(r.loginRatio(Stats::p99))).append(" | ")
-                .append(x(r.loginRatio(Stats::mean))).append(" |\n\n");
+        out.append(ratioRow("**protected / stock**", r.loginProtected(), r.loginStock(), false)).append('\n');
 
         out.append("## Stored state of one family\n\n");
         out.append("One family of the protected realm rotated ").append(s.rotations())
@@ -162,6 +152,18 @@ final class Report {
         return out.length() == 0 ? "none" : out.toString();
     }
 
+    /** A table row of the ratios {@code of / to}: p50, p95, p99, mean and, for loads, throughput. */
+    private static String ratioRow(String label, Stats of, Stats to, boolean throughput) {
+        StringBuilder row = new StringBuilder("| ").append(label).append(" | | | ");
+        for (ToDoubleFunction<Stats> value : List.<ToDoubleFunction<Stats>>of(Stats::p50, Stats::p95, Stats::p99, Stats::mean)) {
+            row.append(x(Results.ratio(value.applyAsDouble(of), value.applyAsDouble(to)))).append(" | ");
+        }
+        if (throughput) {
+            row.append(x(Results.ratio(of.throughput(), to.throughput()))).append(" |");
+        }
+        return row.toString().stripTrailing() + "\n";
+    }
+
     private static String row(String label, Stats s) {
         return "| " + label + " | " + s.requests() + " | " + s.errors() + " | " + ms(s.p50()) + " | " + ms(s.p95()) + " | "
                 + ms(s.p99()) + " | " + ms(s.mean()) + " | " + String.format(Locale.ROOT, "%.1f", s.throughput()) + " |\n";
@@ -194,6 +196,7 @@ final class Report {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("benchmark", "refresh-guard: the cost of protection");
         root.put("startedAt", r.startedAt());
+        root.put("timedPhasesSeconds", r.timedSeconds());
         root.put("keycloak", keycloakVersion());
         root.put("refreshGuard", GuardVersion.VERSION);
         BenchSettings s = r.settings();

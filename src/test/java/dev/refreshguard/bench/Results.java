@@ -7,7 +7,8 @@ import java.util.function.ToDoubleFunction;
 import dev.refreshguard.bench.Latencies.Stats;
 
 /** Everything one run measured, and the ratios protected/stock the targets are about. */
-record Results(BenchSettings settings, Machine machine, String startedAt, String loadBefore, String loadAfter,
+record Results(BenchSettings settings, Machine machine, String startedAt, long timedSeconds, String loadBefore,
+               String loadAfter,
                Stats refreshProtected, Stats refreshStock, Stats refreshReference, List<RoundPair> pairs,
                Stats graceRefresh, Stats graceReplay, int graceMismatches,
                Stats loginProtected, Stats loginStock,
