@@ -15,11 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.oauth2.sdk.AccessTokenResponse;
@@ -43,6 +38,7 @@ import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
+import dev.refreshguard.harness.Racers;
 import dev.refreshguard.harness.RealServer;
 import dev.refreshguard.harness.TestRealm;
 
@@ -53,6 +49,7 @@ class ReuseIT {
 
     private static final String REUSED = "refresh_token_reused";
     private static final String FAMILY_REVOKED = "refresh_token_family_revoked";
+    private static final Duration RACE_TIMEOUT = Duration.ofMinutes(2);
 
     private KeycloakServer server;
 
@@ -190,10 +187,10 @@ class ReuseIT {
     }
 
     @Test
-    void fiftyRacersWithOneTokenAndNoGraceHaveExactlyOneWinner() throws Exception {
+    void fiftyRacersWithOneTokenAndNoGraceHaveExactlyOneWinner() {
         Oidc spa = realm("race", Map.of()).spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
-        List<Reply> replies = race(50, () -> spa.refresh(r0));
+        List<Reply> replies = Racers.race(50, RACE_TIMEOUT, i -> spa.refresh(r0));
         List<Reply> wins = replies.stream().filter(r -> r.status() == 200).toList();
         assertThat(wins).hasSize(1);
         for (Reply lost : replies) {
@@ -206,10 +203,10 @@ class ReuseIT {
     }
 
     @Test
-    void fiftyRacersInsideTheGraceWindowAllGetTheSameSuccessor() throws Exception {
+    void fiftyRacersInsideTheGraceWindowAllGetTheSameSuccessor() {
         Oidc spa = realm("race-grace", Map.of("refresh.guard.grace.seconds", "120")).spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
-        List<Reply> replies = race(50, () -> spa.refresh(r0));
+        List<Reply> replies = Racers.race(50, RACE_TIMEOUT, i -> spa.refresh(r0));
         assertThat(replies).allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(200));
         assertThat(replies.stream().map(r -> r.text("refresh_token")).distinct()).hasSize(1);
         assertThat(replies.stream().map(r -> r.text("access_token")).distinct()).hasSize(50);
@@ -424,30 +421,5 @@ class ReuseIT {
         });
         assertThat(events).as("events with error %s", error).hasSize(1);
         return events.get(0);
-    }
-
-    private static List<Reply> race(int racers, java.util.concurrent.Callable<Reply> request) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(racers);
-        try {
-            CountDownLatch ready = new CountDownLatch(racers);
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Reply>> futures = new ArrayList<>();
-            for (int i = 0; i < racers; i++) {
-                futures.add(pool.submit(() -> {
-                    ready.countDown();
-                    go.await();
-                    return request.call();
-                }));
-            }
-            assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue();
-            go.countDown();
-            List<Reply> replies = new ArrayList<>();
-            for (Future<Reply> f : futures) {
-                replies.add(f.get(120, TimeUnit.SECONDS));
-            }
-            return replies;
-        } finally {
-            pool.shutdownNow();
-        }
     }
 }
