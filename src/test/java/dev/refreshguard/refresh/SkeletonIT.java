@@ -1,4 +1,4 @@
-package dev.refreshguard;
+package dev.refreshguard.refresh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

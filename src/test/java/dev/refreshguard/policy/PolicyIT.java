@@ -1,4 +1,4 @@
-package dev.refreshguard;
+package dev.refreshguard.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

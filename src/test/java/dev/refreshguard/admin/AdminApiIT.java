@@ -1,4 +1,4 @@
-package dev.refreshguard;
+package dev.refreshguard.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.refreshguard;
+package dev.refreshguard.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
