@@ -18,6 +18,7 @@ import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
+import dev.refreshguard.harness.ServerLog;
 import dev.refreshguard.harness.TestRealm;
 
 /** What a security team's log pipeline and dashboards get from a reuse: one JSON line at WARN, and counters. */

@@ -31,7 +31,9 @@ import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
+import dev.refreshguard.harness.ServerLog;
 import dev.refreshguard.harness.TestRealm;
+import dev.refreshguard.harness.TokenLeaks;
 
 /**
  * Reuse alerts by email through the realm's SMTP settings, received by a real SMTP server (GreenMail) on a free

@@ -19,6 +19,7 @@ import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.DistributionServer;
 import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Oidc;
+import dev.refreshguard.harness.ServerLog;
 import dev.refreshguard.harness.TestRealm;
 
 /**

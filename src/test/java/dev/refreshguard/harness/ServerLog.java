@@ -4,29 +4,90 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** The real server's log as written so far, line by line. */
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The one server-log reader: a real server's log as written so far, as an admin greps it (ERROR and WARN lines)
+ * and as a security team's pipeline reads it (the alert JSON lines).
+ */
 public final class ServerLog {
 
-    private final KeycloakServer server;
+    /** The log category of the alert lines, as users configure it (not the code's constant: the test pins the name). */
+    public static final String ALERT_CATEGORY = "dev.refreshguard.alert";
+    /** Keycloak's default console format: date time LEVEL [category] (thread) message. */
+    private static final Pattern ALERT_LINE =
+            Pattern.compile("^\\S+ \\S+ WARN\\s+\\[" + Pattern.quote(ALERT_CATEGORY) + "\\] \\([^)]*\\) (\\{.*\\})$");
 
-    public ServerLog(KeycloakServer server) {
-        this.server = server;
+    private final Path file;
+
+    public ServerLog(Path file) {
+        this.file = file;
     }
 
-    public List<String> lines(Predicate<String> which) {
+    public ServerLog(KeycloakServer server) {
+        this(server.logFile());
+    }
+
+    public String text() {
         try {
-            String text = new String(Files.readAllBytes(server.logFile()), StandardCharsets.UTF_8);
-            return text.lines().filter(which).toList();
+            return Files.exists(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    public List<String> lines() {
+        return text().lines().toList();
+    }
+
+    public List<String> lines(Predicate<String> which) {
+        return text().lines().filter(which).toList();
+    }
+
     /** Lines at level ERROR that contain every one of {@code fragments}. */
     public List<String> errors(String... fragments) {
         return lines(line -> line.contains(" ERROR ") && List.of(fragments).stream().allMatch(line::contains));
+    }
+
+    /** The first line that matches, waited for. */
+    public String awaitLine(Duration timeout, String what, Predicate<String> line) {
+        return Await.value(timeout, what, () -> lines().stream().filter(line).findFirst().orElse(null));
+    }
+
+    /** Every alert JSON line of the alert category, parsed. */
+    public List<JsonNode> alerts() {
+        List<JsonNode> alerts = new ArrayList<>();
+        for (String line : lines()) {
+            Matcher m = ALERT_LINE.matcher(line);
+            if (m.matches()) {
+                alerts.add(parse(m.group(1)));
+            }
+        }
+        return alerts;
+    }
+
+    public List<JsonNode> alertsOfFamily(String familyId) {
+        return alerts().stream().filter(a -> familyId.equals(a.path("family_id").asText())).toList();
+    }
+
+    public JsonNode awaitAlertOfFamily(String familyId) {
+        return Await.value(Duration.ofSeconds(30), "an alert line for family " + familyId,
+                () -> alertsOfFamily(familyId).stream().findFirst().orElse(null));
+    }
+
+    public static JsonNode parse(String json) {
+        try {
+            return Http.JSON.readTree(json);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + json, e);
+        }
     }
 }
