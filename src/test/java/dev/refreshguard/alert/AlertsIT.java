@@ -128,23 +128,25 @@ class AlertsIT {
         assertThat(other.refresh(o0).status()).isEqualTo(200);
 
         Map<String, Double> after = prometheus.scrape();
-        for (Object[] expected : List.<Object[]>of(
-                new Object[] {"refresh_guard_reuse_total", Map.of("client", "spa", "action", "revoke-family"), 1.0},
-                new Object[] {"refresh_guard_reuse_total", Map.of("client", "spa", "action", "alert-only"), 0.0},
-                new Object[] {"refresh_guard_reuse_total", Map.of("client", "other", "action", "alert-only"), 2.0},
-                new Object[] {"refresh_guard_reuse_total", Map.of("client", "other", "action", "revoke-family"), 0.0},
-                new Object[] {"refresh_guard_grace_replay_total", Map.of("client", "spa"), 1.0},
-                new Object[] {"refresh_guard_grace_replay_total", Map.of("client", "other"), 0.0},
-                new Object[] {"refresh_guard_family_revoked_total", Map.of("client", "spa"), 1.0},
-                new Object[] {"refresh_guard_family_revoked_total", Map.of("client", "other"), 0.0})) {
-            String name = (String) expected[0];
-            @SuppressWarnings("unchecked")
-            Map<String, String> labels = new java.util.HashMap<>((Map<String, String>) expected[1]);
+        for (Increment expected : List.of(
+                new Increment("refresh_guard_reuse_total", Map.of("client", "spa", "action", "revoke-family"), 1.0),
+                new Increment("refresh_guard_reuse_total", Map.of("client", "spa", "action", "alert-only"), 0.0),
+                new Increment("refresh_guard_reuse_total", Map.of("client", "other", "action", "alert-only"), 2.0),
+                new Increment("refresh_guard_reuse_total", Map.of("client", "other", "action", "revoke-family"), 0.0),
+                new Increment("refresh_guard_grace_replay_total", Map.of("client", "spa"), 1.0),
+                new Increment("refresh_guard_grace_replay_total", Map.of("client", "other"), 0.0),
+                new Increment("refresh_guard_family_revoked_total", Map.of("client", "spa"), 1.0),
+                new Increment("refresh_guard_family_revoked_total", Map.of("client", "other"), 0.0))) {
+            Map<String, String> labels = new java.util.HashMap<>(expected.labels());
             labels.put("realm", realm.name);
-            double increment = Prometheus.value(after, name, labels) - Prometheus.value(before, name, labels);
-            assertThat(increment).as("%s%s", name, labels).isCloseTo((Double) expected[2], within(0.0001));
+            double increment = Prometheus.value(after, expected.counter(), labels) - Prometheus.value(before, expected.counter(), labels);
+            assertThat(increment).as("%s%s", expected.counter(), labels).isCloseTo(expected.by(), within(0.0001));
         }
         assertThat(after.keySet()).as("the counters are exported under their documented names")
                 .anyMatch(k -> k.startsWith("refresh_guard_reuse_total{") && k.contains("realm=" + realm.name));
+    }
+
+    /** A counter, its labels besides the realm, and how much the test expects it to grow. */
+    private record Increment(String counter, Map<String, String> labels, double by) {
     }
 }
