@@ -28,7 +28,7 @@ import dev.refreshguard.harness.TestRealm;
 
 /**
  * {@code /admin/realms/{realm}/refresh-guard}: the effective policy, a user's families and the manual revoke, each with
- * the roles the contract names; 401 without a token, 403 for the wrong roles or another realm, 404 for unknown ids,
+ * the roles docs/admin-api.md names; 401 without a token, 403 for the wrong roles or another realm, 404 for unknown ids,
  * 400 for a missing parameter, never a 5xx.
  */
 @ExtendWith(RealServer.class)

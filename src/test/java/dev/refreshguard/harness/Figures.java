@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The reliability figures of the last run, one row per test class, in target/reliability.json (all details) and
- * target/reliability.md (the table the README's "Reliability" section shows). Each class replaces its own row only, so a run of one
+ * target/reliability.md (the table docs/reliability.md shows). Each class replaces its own row only, so a run of one
  * class refreshes its row and keeps the others'.
  */
 public final class Figures {

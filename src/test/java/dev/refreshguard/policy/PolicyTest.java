@@ -77,7 +77,7 @@ class PolicyTest {
     }
 
     @Test
-    void defaultsAreTheContractsDefaults() {
+    void defaultsAreTheDocumentedDefaults() {
         Policy p = Policy.defaults();
         assertThat(p.rotation()).isTrue();
         assertThat(p.reuseAction()).isEqualTo(ReuseAction.REVOKE_FAMILY);
