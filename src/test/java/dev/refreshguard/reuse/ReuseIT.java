@@ -247,6 +247,33 @@ class ReuseIT {
     }
 
     @Test
+    void alertOnlyNeverHandsTheReuserTheNewestTokenAndAlertsOnEachOfItsUses() {
+        TestRealm realm = realm("alert-chain", Map.of("refresh.guard.reuse.action", "alert-only"));
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        String legit = ok(spa.refresh(r0)).text("refresh_token");
+
+        // The reuser's chain: served as if rotation were off, so it stays at the spent generation.
+        String reuser = r0;
+        for (int use = 1; use <= 3; use++) {
+            reuser = ok(spa.refresh(reuser)).text("refresh_token");
+            assertThat(Oidc.claims(reuser).get("rg_gen").asInt()).as("the reuser's token, use %d", use).isZero();
+            int expected = use;
+            Await.until(Duration.ofSeconds(10), expected + " alerts",
+                    () -> realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED).size() >= expected);
+            assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)).hasSize(expected);
+        }
+
+        // The legitimate chain keeps refreshing, with no alert of its own.
+        for (int i = 0; i < 3; i++) {
+            legit = ok(spa.refresh(legit)).text("refresh_token");
+        }
+        assertThat(Oidc.claims(legit).get("rg_gen").asInt()).isEqualTo(4);
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)).hasSize(3)
+                .allSatisfy(e -> assertThat(e.get("details").get("generation").asText()).isEqualTo("0"));
+    }
+
+    @Test
     void revokeUserSessionEndsTheLoginForAllItsClientsButNotOfflineTokens() throws IOException {
         TestRealm realm = realm("user-session", Map.of("refresh.guard.reuse.action", "revoke-user-session"));
         List<String> logoutTokens = new CopyOnWriteArrayList<>();
