@@ -201,6 +201,9 @@ final class RefreshStep {
                     FamilyLedger.of(session), reuse.reuse().family(), RefreshErrors.REUSE_REASON, now));
             alerts.familiesRevoked(grant.getRealm().getName(), grant.getClient().getClientId(), revoked.families());
             raiseAlert(reuse.reuse(), reuse.action(), revoked, true);
+            session.getTransactionManager().enlistAfterCompletion(new DurableRevocation(session.getKeycloakSessionFactory(),
+                    grant.getRealm().getId(), reuse.reuse().family(), reuse.action(), RefreshErrors.REUSE_REASON, now,
+                    errors.event().getEvent().clone()));
             throw errors.reused();
         }
         if (answer instanceof Answer.RefuseRevoked revoked) {

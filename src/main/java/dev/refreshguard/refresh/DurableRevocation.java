@@ -1,0 +1,91 @@
+package dev.refreshguard.refresh;
+
+import org.jboss.logging.Logger;
+import org.keycloak.events.Event;
+import org.keycloak.events.EventStoreProvider;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.KeycloakTransaction;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
+
+import dev.refreshguard.family.Family;
+import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.policy.ReuseAction;
+import dev.refreshguard.reuse.Revocation;
+import dev.refreshguard.reuse.RevocationScope;
+
+/**
+ * Makes a reuse revocation and its alert event outlast the token request. They are written in the request's
+ * transaction (at once visible to every node when it commits, with no second transaction on the hot path); if that
+ * transaction rolls back instead — a failed commit, or an error response rolled back — this redoes both in a
+ * transaction of its own. It runs after the request's transaction has ended, so it never waits for a row lock the
+ * request holds (a failed rotate UPDATE keeps its lock on MariaDB, the classifying read on every database).
+ */
+final class DurableRevocation implements KeycloakTransaction {
+
+    private static final Logger LOG = Logger.getLogger(DurableRevocation.class);
+
+    private final KeycloakSessionFactory factory;
+    private final String realmId;
+    private final Family family;
+    private final ReuseAction action;
+    private final String reason;
+    private final long now;
+    private final Event alertEvent;
+
+    DurableRevocation(KeycloakSessionFactory factory, String realmId, Family family, ReuseAction action, String reason,
+                      long now, Event alertEvent) {
+        this.factory = factory;
+        this.realmId = realmId;
+        this.family = family;
+        this.action = action;
+        this.reason = reason;
+        this.now = now;
+        this.alertEvent = alertEvent;
+    }
+
+    @Override
+    public void rollback() {
+        try {
+            KeycloakModelUtils.runJobInTransaction(factory, session -> {
+                RealmModel realm = session.realms().getRealm(realmId);
+                if (realm == null) {
+                    return;
+                }
+                session.getContext().setRealm(realm);
+                Revocation.of(action).apply(new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, now));
+                EventStoreProvider store = session.getProvider(EventStoreProvider.class);
+                if (store != null && realm.isEventsEnabled() && alertEvent != null) {
+                    store.onEvent(alertEvent);
+                }
+            });
+            LOG.debugf("Reuse revocation of family %s redone after its token request rolled back", family.id());
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Reuse revocation of family %s (realm %s) could not be redone after its token request rolled back",
+                    family.id(), realmId);
+        }
+    }
+
+    @Override
+    public void begin() {
+    }
+
+    @Override
+    public void commit() {
+        // Written in the request's transaction, which committed: nothing to redo.
+    }
+
+    @Override
+    public void setRollbackOnly() {
+    }
+
+    @Override
+    public boolean getRollbackOnly() {
+        return false;
+    }
+
+    @Override
+    public boolean isActive() {
+        return true;
+    }
+}
