@@ -1,5 +1,7 @@
 package dev.refreshguard.refresh;
 
+import java.util.concurrent.Executor;
+
 import org.jboss.logging.Logger;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventStoreProvider;
@@ -20,6 +22,7 @@ import dev.refreshguard.reuse.RevocationScope;
  * transaction rolls back instead — a failed commit, or an error response rolled back — this redoes both in a
  * transaction of its own. It runs after the request's transaction has ended, so it never waits for a row lock the
  * request holds (a failed rotate UPDATE keeps its lock on MariaDB, the classifying read on every database).
+ * A node that dies between the rollback and the redo loses the redo: the alert's log line was written already.
  */
 final class DurableRevocation implements KeycloakTransaction {
 
@@ -32,10 +35,12 @@ final class DurableRevocation implements KeycloakTransaction {
     private final String reason;
     private final long now;
     private final Event alertEvent;
+    private final Executor executor;
 
     DurableRevocation(KeycloakSessionFactory factory, String realmId, Family family, ReuseAction action, String reason,
-                      long now, Event alertEvent) {
+                      long now, Event alertEvent, Executor executor) {
         this.factory = factory;
+        this.executor = executor;
         this.realmId = realmId;
         this.family = family;
         this.action = action;
@@ -44,8 +49,13 @@ final class DurableRevocation implements KeycloakTransaction {
         this.alertEvent = alertEvent;
     }
 
+    /** On a thread of its own: the request thread's JTA context is still winding down the failed transaction. */
     @Override
     public void rollback() {
+        executor.execute(this::redo);
+    }
+
+    private void redo() {
         try {
             KeycloakModelUtils.runJobInTransaction(factory, session -> {
                 RealmModel realm = session.realms().getRealm(realmId);

@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.keycloak.OAuth2Constants;
 import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
+import org.keycloak.executors.ExecutorsProvider;
 import org.keycloak.models.AuthenticatedClientSessionModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
@@ -43,6 +44,8 @@ import dev.refreshguard.reuse.RevocationScope;
  * Everything runs in the request's transaction.
  */
 final class RefreshStep {
+
+    private static final String REDO_EXECUTOR = "refresh-guard-revocation";
 
     private final KeycloakSession session;
     private final OAuth2GrantType.Context grant;
@@ -115,7 +118,7 @@ final class RefreshStep {
         // The family counts from the client session's start, the original grant: adoption never extends its max.
         long startedAt = clientSession.getStarted() > 0 ? clientSession.getStarted() : issuedAt;
         RealmModel realm = grant.getRealm();
-        presented = FamilyClaims.adopted(realm.getId(), presentedToken.getId(), startedAt);
+        presented = FamilyClaims.adopted(realm.getId(), tokenId(), startedAt);
         // Keycloak stamps the client session with each new token's iat: an older token was rotated away (or a
         // newer login of the same client in the same session replaced it).
         stale = issuedAt < clientSession.getTimestamp();
@@ -160,7 +163,7 @@ final class RefreshStep {
             return;
         }
         String familyId = presented != null ? presented.familyId()
-                : FamilyClaims.adopted(grant.getRealm().getId(), presentedToken.getId(), 0).familyId();
+                : FamilyClaims.adopted(grant.getRealm().getId(), tokenId(), 0).familyId();
         Optional<Family> family = FamilyLedger.of(session).find(familyId);
         if (family.isPresent() && family.get().revoked()) {
             act(new Answer.RefuseRevoked(family.get()), null);
@@ -203,7 +206,7 @@ final class RefreshStep {
             raiseAlert(reuse.reuse(), reuse.action(), revoked, true);
             session.getTransactionManager().enlistAfterCompletion(new DurableRevocation(session.getKeycloakSessionFactory(),
                     grant.getRealm().getId(), reuse.reuse().family(), reuse.action(), RefreshErrors.REUSE_REASON, now,
-                    errors.event().getEvent().clone()));
+                    errors.event().getEvent().clone(), session.getProvider(ExecutorsProvider.class).getExecutor(REDO_EXECUTOR)));
             throw errors.reused();
         }
         if (answer instanceof Answer.RefuseRevoked revoked) {
@@ -231,6 +234,12 @@ final class RefreshStep {
         } else {
             alerts.reuse(session, errors.event().clone().removeDetail(Details.UPDATED_REFRESH_TOKEN_ID), alert, policy);
         }
+    }
+
+    /** What names a token from before protection: its jti (Keycloak always sets one; session and iat otherwise). */
+    private String tokenId() {
+        return presentedToken.getId() != null ? presentedToken.getId()
+                : presentedToken.getSessionId() + '@' + presentedToken.getIat();
     }
 
     private int graceSeconds() {
