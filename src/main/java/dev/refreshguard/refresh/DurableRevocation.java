@@ -6,6 +6,7 @@ import org.jboss.logging.Logger;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventStoreProvider;
 import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.ModelDuplicateException;
 import org.keycloak.models.KeycloakTransaction;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
@@ -59,20 +60,36 @@ final class DurableRevocation implements KeycloakTransaction {
         try {
             KeycloakModelUtils.runJobInTransaction(factory, session -> {
                 RealmModel realm = session.realms().getRealm(realmId);
-                if (realm == null) {
-                    return;
-                }
-                session.getContext().setRealm(realm);
-                Revocation.of(action).apply(new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, now));
-                EventStoreProvider store = session.getProvider(EventStoreProvider.class);
-                if (store != null && realm.isEventsEnabled() && alertEvent != null) {
-                    store.onEvent(alertEvent);
+                if (realm != null) {
+                    session.getContext().setRealm(realm);
+                    Revocation.of(action).apply(new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, now));
                 }
             });
             LOG.debugf("Reuse revocation of family %s redone after its token request rolled back", family.id());
         } catch (RuntimeException e) {
             LOG.errorf(e, "Reuse revocation of family %s (realm %s) could not be redone after its token request rolled back",
                     family.id(), realmId);
+        }
+        storeAlertEvent();
+    }
+
+    /** Keycloak may have stored the event outside the failed transaction already: a duplicate means it is kept. */
+    private void storeAlertEvent() {
+        if (alertEvent == null) {
+            return;
+        }
+        try {
+            KeycloakModelUtils.runJobInTransaction(factory, session -> {
+                RealmModel realm = session.realms().getRealm(realmId);
+                EventStoreProvider store = session.getProvider(EventStoreProvider.class);
+                if (realm != null && realm.isEventsEnabled() && store != null) {
+                    store.onEvent(alertEvent);
+                }
+            });
+        } catch (ModelDuplicateException e) {
+            LOG.debugf("Reuse alert event of family %s was stored already", family.id());
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Reuse alert event of family %s could not be stored after its token request rolled back", family.id());
         }
     }
 
