@@ -17,6 +17,7 @@ import dev.refreshguard.family.RotationOutcome.GraceReplay;
 import dev.refreshguard.family.RotationOutcome.Reused;
 import dev.refreshguard.family.RotationOutcome.Revoked;
 import dev.refreshguard.family.RotationOutcome.Rotated;
+import dev.refreshguard.family.RotationOutcome.Stale;
 import dev.refreshguard.family.RotationOutcome.Unknown;
 
 /**
@@ -58,23 +59,52 @@ public final class FamilyLedger {
     }
 
     /**
-     * The atomic rotate step: moves the family from the presented generation to the next one, or says why not.
+     * The adopt step for a token issued before the realm was protected: its family gets an id derived from the
+     * token itself ({@link FamilyClaims#adoptedId}), so every presentation of that token, on any node, names the
+     * same row; the row is inserted only if absent, then the normal rotate from generation 0 decides. The first
+     * presentation wins; every later one is reuse (or a grace replay).
      *
-     * @param presentedToken the refresh token as the client sent it: the key that seals its successor
-     * @param successorToken the refresh token about to be handed out
+     * @param rotating false when the client's policy does not rotate: the family is only recorded
+     * @param stale whether a newer token of the same client session exists: such a token is never adopted, only
+     *              judged against a family that an earlier presentation adopted
      */
-    public RotationOutcome rotate(FamilyClaims presented, String presentedToken, String successorToken, long successorExp,
-                                  long now, String ip, int graceSeconds) {
-        // The sealed successor is only needed for grace replays; without a grace window nothing is kept.
-        String sealed = graceSeconds > 0 ? seal.seal(successorToken, presentedToken) : "";
+    public RotationOutcome adopt(NewFamily f, boolean stale, SqlDialect dialect, FamilyClaims adopted, String presentedToken,
+                                 long now, String ip, int graceSeconds, boolean rotating) {
+        if (!stale && (dialect.atomic() || lockedRow(f.id()).isEmpty())) {
+            em.createNativeQuery(dialect.insertIfAbsent("RG_FAMILY", COLUMNS,
+                            ":id, :realm, :client, :user, :session, :offline, :parent, 0, :now, :now, :ip, 'ACTIVE', 0, NULL"))
+                    .setParameter("id", f.id())
+                    .setParameter("realm", f.realmId())
+                    .setParameter("client", f.clientUuid())
+                    .setParameter("user", f.userId())
+                    .setParameter("session", f.sessionId())
+                    .setParameter("offline", f.offline())
+                    .setParameter("parent", "")
+                    .setParameter("now", f.createdAt())
+                    .setParameter("ip", clip(f.ip()))
+                    .executeUpdate();
+        }
+        RotationOutcome outcome = rotating ? rotate(adopted, presentedToken, now, ip, graceSeconds) : keep(adopted);
+        return stale && outcome instanceof Unknown ? new Stale() : outcome;
+    }
+
+    /**
+     * The atomic rotate step: moves the family from the presented generation to the next one, or says why not.
+     * It runs before the successor is encoded, so that the successor's claims can follow the outcome; the sealed
+     * successor for grace replays is stored afterwards by {@link #keepSuccessor}.
+     *
+     * @param presentedToken the refresh token as the client sent it: the key that opens a sealed successor
+     */
+    public RotationOutcome rotate(FamilyClaims presented, String presentedToken, long now, String ip, int graceSeconds) {
+        if (!plausibleId(presented.familyId())) {
+            return new Unknown(presented.familyId());
+        }
         int updated = em.createNativeQuery("UPDATE RG_FAMILY SET GENERATION = :next, ROTATED_AT = :now, ROTATED_BY_IP = :ip,"
-                        + " SUCCESSOR = :sealed, SUCCESSOR_EXP = :exp"
+                        + " SUCCESSOR = '', SUCCESSOR_EXP = 0"
                         + " WHERE ID = :id AND GENERATION = :gen AND STATE = 'ACTIVE'")
                 .setParameter("next", presented.generation() + 1)
                 .setParameter("now", now)
                 .setParameter("ip", clip(ip))
-                .setParameter("sealed", sealed)
-                .setParameter("exp", successorExp)
                 .setParameter("id", presented.familyId())
                 .setParameter("gen", presented.generation())
                 .executeUpdate();
@@ -84,14 +114,35 @@ public final class FamilyLedger {
         return classify(presented, presentedToken, now, graceSeconds);
     }
 
-    private RotationOutcome classify(FamilyClaims presented, String presentedToken, long now, int graceSeconds) {
-        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + ", SUCCESSOR, SUCCESSOR_EXP FROM RG_FAMILY WHERE ID = :id")
-                .setParameter("id", presented.familyId())
-                .getResultList();
-        if (rows.isEmpty()) {
+    /**
+     * Keeps the successor just handed out, sealed with its parent token, for replays inside the grace window.
+     * Only called with a grace window, in the transaction that rotated the family.
+     */
+    public void keepSuccessor(FamilyClaims successor, String successorToken, String parentToken, long successorExp) {
+        em.createNativeQuery("UPDATE RG_FAMILY SET SUCCESSOR = :sealed, SUCCESSOR_EXP = :exp WHERE ID = :id AND GENERATION = :gen")
+                .setParameter("sealed", seal.seal(successorToken, parentToken))
+                .setParameter("exp", successorExp)
+                .setParameter("id", successor.familyId())
+                .setParameter("gen", successor.generation())
+                .executeUpdate();
+    }
+
+    /** For a refresh without rotation: whether the presented token's family is still live. */
+    public RotationOutcome keep(FamilyClaims presented) {
+        Optional<Family> family = plausibleId(presented.familyId()) ? lockedRow(presented.familyId()).map(FamilyLedger::toFamily)
+                : Optional.empty();
+        if (family.isEmpty()) {
             return new Unknown(presented.familyId());
         }
-        Object[] row = (Object[]) rows.get(0);
+        return family.get().revoked() ? new Revoked(family.get()) : new Rotated();
+    }
+
+    private RotationOutcome classify(FamilyClaims presented, String presentedToken, long now, int graceSeconds) {
+        Optional<Object[]> found = lockedRow(presented.familyId());
+        if (found.isEmpty()) {
+            return new Unknown(presented.familyId());
+        }
+        Object[] row = found.get();
         Family family = toFamily(row);
         if (family.revoked()) {
             return new Revoked(family);
@@ -110,6 +161,17 @@ public final class FamilyLedger {
         return justRotated
                 ? new Reused(family, presented.generation(), now - family.rotatedAt(), family.rotatedByIp())
                 : new Reused(family, presented.generation(), -1, null);
+    }
+
+    /**
+     * A locking read: under MariaDB's REPEATABLE READ a plain SELECT would answer from the transaction's snapshot,
+     * older than the row a concurrent winner just committed; FOR UPDATE reads (and holds) the latest row.
+     */
+    private Optional<Object[]> lockedRow(String familyId) {
+        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + ", SUCCESSOR, SUCCESSOR_EXP FROM RG_FAMILY WHERE ID = :id FOR UPDATE")
+                .setParameter("id", familyId)
+                .getResultList();
+        return rows.isEmpty() ? Optional.empty() : Optional.of((Object[]) rows.get(0));
     }
 
     public Optional<Family> find(String familyId) {

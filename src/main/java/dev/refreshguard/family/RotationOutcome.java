@@ -1,9 +1,9 @@
 package dev.refreshguard.family;
 
-/** What the ledger's one atomic rotate step found. */
+/** What the ledger's one atomic rotate (or adopt) step found. */
 public sealed interface RotationOutcome {
 
-    /** The presented token was the newest: the family moved on to the successor. */
+    /** The presented token was the newest: the family moved on to the successor (for an adopted token: from generation 0). */
     record Rotated() implements RotationOutcome {
     }
 
@@ -26,5 +26,12 @@ public sealed interface RotationOutcome {
 
     /** No such family is stored: refused like a revoked one. */
     record Unknown(String familyId) implements RotationOutcome {
+    }
+
+    /**
+     * A token issued before the realm was protected, not adopted, and older than the newest token of its client
+     * session: it was rotated away before protection started, so no family can take it in.
+     */
+    record Stale() implements RotationOutcome {
     }
 }

@@ -1,127 +1,131 @@
 package dev.refreshguard.refresh;
 
-import java.util.Optional;
-
-import org.keycloak.OAuth2Constants;
 import org.keycloak.OAuthErrorException;
-import org.keycloak.common.util.Time;
+import org.keycloak.common.ClientConnection;
+import org.keycloak.events.EventBuilder;
 import org.keycloak.models.AuthenticatedClientSessionModel;
+import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.protocol.oidc.TokenManager;
-import org.keycloak.protocol.oidc.grants.OAuth2GrantType;
 import org.keycloak.protocol.oidc.refresh.DefaultRefreshTokenProvider;
 import org.keycloak.protocol.oidc.refresh.InitialRefreshTokenContext;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenContext;
 import org.keycloak.representations.RefreshToken;
 import org.keycloak.util.TokenUtil;
 
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.UriInfo;
+
 import dev.refreshguard.alert.AlertChannels;
-import dev.refreshguard.alert.GuardSwitch;
-import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.NewFamily;
+import dev.refreshguard.family.SqlDialect;
 import dev.refreshguard.policy.Lifetimes;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.PolicyReader;
+import dev.refreshguard.policy.Protection;
 
 /**
  * Keycloak's default refresh-token handling, with families around it: every validation, session update and
- * token shape stays Keycloak's own; this class adds the family claims, the lifetime limits, and — once the
- * response is built — the ledger's atomic rotate step.
+ * token shape stays Keycloak's own. A refresh is one {@link RefreshStep}, carried by the {@link GuardedTokenManager}
+ * this provider hands to Keycloak; a token from a grant (or exchange) starts a family here.
  */
 final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
 
-    /** Session attribute: the refresh under way, so the successor token joins the presented token's family. */
-    private static final String REFRESH_UNDER_WAY = "dev.refreshguard.refresh";
-
     private final PolicyReader policies;
     private final AlertChannels alerts;
+    private final GuardRefreshTokenProviderFactory factory;
 
-    GuardRefreshTokenProvider(KeycloakSession session, PolicyReader policies, AlertChannels alerts) {
+    GuardRefreshTokenProvider(KeycloakSession session, PolicyReader policies, AlertChannels alerts,
+                              GuardRefreshTokenProviderFactory factory) {
         super(session);
         this.policies = policies;
         this.alerts = alerts;
+        this.factory = factory;
     }
 
     @Override
     public boolean supports(InitialRefreshTokenContext ctx) {
-        return GuardSwitch.isOn(ctx.clientSessionCtx().getClientSession().getRealm());
+        return mode(ctx.clientSessionCtx().getClientSession().getRealm()) != Protection.STOCK;
     }
 
     @Override
     public boolean supports(RefreshTokenContext ctx) {
-        return super.supports(ctx) && GuardSwitch.isOn(ctx.grantContext().getRealm());
+        return super.supports(ctx) && mode(ctx.grantContext().getRealm()) != Protection.STOCK;
+    }
+
+    /** A realm seen protected is remembered once, so that switching it off later keeps the ledger's bookkeeping. */
+    private Protection mode(RealmModel realm) {
+        Protection mode = Protection.of(realm);
+        if (mode == Protection.ON && Protection.unremembered(realm)) {
+            Protection.remember(session, realm, org.keycloak.common.util.Time.currentTime());
+        }
+        return mode;
     }
 
     @Override
     public RefreshToken generateRefreshToken(InitialRefreshTokenContext ctx) {
         RefreshToken token = super.generateRefreshToken(ctx);
         AuthenticatedClientSessionModel clientSession = ctx.clientSessionCtx().getClientSession();
-        boolean offline = TokenUtil.TOKEN_TYPE_OFFLINE.equals(token.getType());
-        long now = token.getIat();
-
-        RefreshUnderWay refresh = session.getAttribute(REFRESH_UNDER_WAY, RefreshUnderWay.class);
+        RefreshStep refresh = ctx.responseBuilder() instanceof GuardedTokenManager.GuardedResponseBuilder guarded
+                ? guarded.step() : null;
         Policy policy = refresh != null ? refresh.policy() : policies.of(clientSession.getClient());
-        FamilyClaims claims = refresh != null && refresh.claims() != null
-                ? refresh.claims().successor(policy.rotation())
-                : startFamily(clientSession, token, offline, now);
+        boolean limits = refresh != null ? refresh.limitsLifetimes() : Protection.of(clientSession.getRealm()) == Protection.ON;
+
+        // The family of the token being issued: the one place it is known.
+        FamilyClaims claims = refresh != null ? refresh.successorClaims() : startFamily(clientSession, token);
         claims.writeTo(token);
 
-        long keycloakExp = token.getExp() == null ? 0 : token.getExp();
-        long exp = Lifetimes.expiry(keycloakExp, now, claims.startedAt(), policy.idleSeconds(offline), policy.maxSeconds(offline));
-        token.exp(exp > 0 ? exp : null);
+        if (limits) {
+            boolean offline = TokenUtil.TOKEN_TYPE_OFFLINE.equals(token.getType());
+            long keycloakExp = token.getExp() == null ? 0 : token.getExp();
+            long exp = Lifetimes.expiry(keycloakExp, token.getIat(), claims.startedAt(), policy.idleSeconds(offline),
+                    policy.maxSeconds(offline));
+            token.exp(exp > 0 ? exp : null);
+        }
         return token;
     }
 
-    /** Generation 0 of a new family: a grant, a token exchange, or a token minted before the realm was protected. */
-    private FamilyClaims startFamily(AuthenticatedClientSessionModel clientSession, RefreshToken token, boolean offline, long now) {
+    /** Generation 0 of a new family: a grant or a token exchange. */
+    private FamilyClaims startFamily(AuthenticatedClientSessionModel clientSession, RefreshToken token) {
         String familyId = KeycloakModelUtils.generateId();
+        long now = token.getIat();
         FamilyLedger.of(session).start(new NewFamily(familyId, clientSession.getRealm().getId(),
                 clientSession.getClient().getId(), clientSession.getUserSession().getUser().getId(), token.getSessionId(),
-                offline, session.getAttribute(NewFamily.PARENT_ATTRIBUTE, String.class), now,
-                session.getContext().getConnection().getRemoteAddr()));
+                TokenUtil.TOKEN_TYPE_OFFLINE.equals(token.getType()), session.getAttribute(NewFamily.PARENT_ATTRIBUTE, String.class),
+                now, session.getContext().getConnection().getRemoteAddr()));
         return new FamilyClaims(familyId, 0, now);
     }
 
     @Override
     public TokenManager.AccessTokenResponseBuilder refreshAccessToken(RefreshTokenContext ctx) throws OAuthErrorException {
-        RefreshToken presented = ctx.oldRefreshToken();
-        OAuth2GrantType.Context grant = ctx.grantContext();
-        Policy policy = policies.of(grant.getClient());
-        boolean offline = TokenUtil.TOKEN_TYPE_OFFLINE.equals(presented.getType());
-        Optional<FamilyClaims> claims = FamilyClaims.of(presented);
-        RefreshErrors errors = new RefreshErrors(grant);
-        long now = Time.currentTime();
-
-        if (claims.isPresent() && Lifetimes.expired(now, claims.get().startedAt(), presented.getIat(),
-                policy.idleSeconds(offline), policy.maxSeconds(offline))) {
-            throw errors.expired(claims.get());
-        }
-
-        RefreshStep step = claims
-                .map(c -> new RefreshStep(session, grant, c, grant.getFormParams().getFirst(OAuth2Constants.REFRESH_TOKEN),
-                        policy, alerts, errors))
-                .orElse(null);
-        session.setAttribute(REFRESH_UNDER_WAY, new RefreshUnderWay(claims.orElse(null), policy));
+        ClientModel client = ctx.grantContext().getClient();
+        RefreshStep step = RefreshStep.start(session, ctx.grantContext(), policies.of(client),
+                Protection.of(ctx.grantContext().getRealm()), alerts, factory.dialect(session.getKeycloakSessionFactory()),
+                ctx.oldRefreshToken());
         try {
-            return super.refreshAccessToken(new RefreshTokenContext(presented, grant, ctx.grant(), new GuardedTokenManager(step),
-                    ctx.scopeParameter(), ctx.resourceParameter()));
+            return super.refreshAccessToken(new RefreshTokenContext(ctx.oldRefreshToken(), ctx.grantContext(), ctx.grant(),
+                    new GuardedTokenManager(step), ctx.scopeParameter(), ctx.resourceParameter()));
         } catch (OAuthErrorException e) {
-            // Revoking a family ends its client session, so Keycloak's own checks refuse first: say why.
-            if (claims.isPresent()) {
-                Optional<Family> family = FamilyLedger.of(session).find(claims.get().familyId());
-                if (family.isPresent() && family.get().revoked()) {
-                    throw errors.familyRevoked(family.get());
-                }
-            }
+            step.keycloakRefused();
             throw e;
-        } finally {
-            session.removeAttribute(REFRESH_UNDER_WAY);
         }
     }
 
-    private record RefreshUnderWay(FamilyClaims claims, Policy policy) {
+    /** Keycloak's own validation, unchanged; then the step learns the client session the token lives in. */
+    @Override
+    protected TokenManager.TokenValidation validateToken(KeycloakSession session, UriInfo uriInfo, ClientConnection connection,
+                                                        RealmModel realm, RefreshToken refreshToken, HttpHeaders headers,
+                                                        String scope, ClientModel client, TokenManager tokenManager,
+                                                        EventBuilder event) throws OAuthErrorException {
+        TokenManager.TokenValidation validation = super.validateToken(session, uriInfo, connection, realm, refreshToken, headers,
+                scope, client, tokenManager, event);
+        if (tokenManager instanceof GuardedTokenManager guarded) {
+            guarded.step().validated(validation.clientSessionCtx.getClientSession());
+        }
+        return validation;
     }
 }

@@ -2,6 +2,7 @@ package dev.refreshguard.refresh;
 
 import org.keycloak.Config;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenProvider;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenProviderFactory;
 
@@ -9,6 +10,7 @@ import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.GuardVersion;
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.alert.AlertMail;
+import dev.refreshguard.family.SqlDialect;
 import dev.refreshguard.policy.PolicyReader;
 
 /**
@@ -22,10 +24,11 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
 
     private PolicyReader policies;
     private AlertChannels alerts;
+    private volatile SqlDialect dialect;
 
     @Override
     public RefreshTokenProvider create(KeycloakSession session) {
-        return new GuardRefreshTokenProvider(session, policies, alerts);
+        return new GuardRefreshTokenProvider(session, policies, alerts, this);
     }
 
     @Override
@@ -37,6 +40,16 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
     @Override
     public int order() {
         return ORDER;
+    }
+
+    /** Which database stores the families: asked once, on the first adoption, and kept for the server's life. */
+    SqlDialect dialect(KeycloakSessionFactory sessionFactory) {
+        SqlDialect known = dialect;
+        if (known == null) {
+            known = SqlDialect.detect(sessionFactory);
+            dialect = known;
+        }
+        return known;
     }
 
     public PolicyReader policies() {

@@ -1,18 +1,22 @@
 package dev.refreshguard.refresh;
 
+import org.keycloak.OAuthErrorException;
 import org.keycloak.events.EventBuilder;
+import org.keycloak.models.AuthenticatedClientSessionModel;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.ClientSessionContext;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserSessionModel;
 import org.keycloak.protocol.oidc.TokenManager;
+import org.keycloak.representations.AccessToken;
 import org.keycloak.representations.AccessTokenResponse;
 
 /**
- * Keycloak's TokenManager, except that the response builder runs the family's rotate step once the response,
- * and so the successor token, exists. This is the one seam that lets the step run after every Keycloak check
- * and before the response leaves, without copying any of Keycloak's refresh logic.
+ * Keycloak's TokenManager for one refresh, carrying that refresh's {@link RefreshStep} explicitly: its response
+ * builder runs the ledger step at the start of {@code build()} — after every Keycloak check, before the successor is
+ * encoded — and it is the builder that {@code generateRefreshToken} receives, so the step reaches it without any
+ * session attribute. None of Keycloak's refresh logic is copied.
  */
 final class GuardedTokenManager extends TokenManager {
 
@@ -22,17 +26,35 @@ final class GuardedTokenManager extends TokenManager {
         this.step = step;
     }
 
+    RefreshStep step() {
+        return step;
+    }
+
     @Override
     public AccessTokenResponseBuilder responseBuilder(RealmModel realm, ClientModel client, EventBuilder event,
                                                      KeycloakSession session, UserSessionModel userSession,
                                                      ClientSessionContext clientSessionCtx) {
-        if (step == null) {
-            return super.responseBuilder(realm, client, event, session, userSession, clientSessionCtx);
-        }
         return new GuardedResponseBuilder(realm, client, event, session, userSession, clientSessionCtx, this, step);
     }
 
-    private static final class GuardedResponseBuilder extends AccessTokenResponseBuilder {
+    /**
+     * Keycloak's "Revoke Refresh Token" check (realm.revokeRefreshToken / refreshTokenMaxReuse). Its bookkeeping
+     * (the client session's current token and use count) still runs, so that a realm switched off later carries on
+     * exactly as stock; only its refusal is replaced where the ledger's stricter check is in force.
+     */
+    @Override
+    public void validateTokenReuse(KeycloakSession session, RealmModel realm, AccessToken refreshToken,
+                                   AuthenticatedClientSessionModel clientSession, boolean refreshFlag) throws OAuthErrorException {
+        try {
+            super.validateTokenReuse(session, realm, refreshToken, clientSession, refreshFlag);
+        } catch (OAuthErrorException e) {
+            if (!step.replacesKeycloakReuseCheck()) {
+                throw e;
+            }
+        }
+    }
+
+    static final class GuardedResponseBuilder extends AccessTokenResponseBuilder {
 
         private final RefreshStep step;
         private boolean stepped;
@@ -44,12 +66,20 @@ final class GuardedTokenManager extends TokenManager {
             this.step = step;
         }
 
+        RefreshStep step() {
+            return step;
+        }
+
         @Override
         public AccessTokenResponse build() {
+            boolean first = !stepped;
+            stepped = true;
+            if (first) {
+                step.beforeEncoding(getRefreshToken());
+            }
             AccessTokenResponse response = super.build();
-            if (!stepped) {
-                stepped = true;
-                step.complete(response, getRefreshToken());
+            if (first) {
+                step.afterEncoding(response);
             }
             return response;
         }

@@ -13,19 +13,23 @@ import dev.refreshguard.family.FamilyClaims;
 
 /**
  * The refusals refresh-guard adds: 400 {@code invalid_grant} for the client, and a REFRESH_TOKEN_ERROR event with
- * refresh-guard's own error code for the security team. Thrown as a response exception so that Keycloak's grant
- * does not replace the event's error with its generic one.
+ * refresh-guard's own error code (and the user) for the security team. Thrown as a response exception so that
+ * Keycloak's grant does not replace the event's error with its generic one.
  */
 final class RefreshErrors {
 
     static final String FAMILY_REVOKED = "refresh_token_family_revoked";
     static final String EXPIRED = "refresh_token_expired";
+    static final String STALE = "refresh_token_stale";
     static final String REUSE_REASON = "reuse";
 
     private final OAuth2GrantType.Context grant;
+    private final String userId;
 
-    RefreshErrors(OAuth2GrantType.Context grant) {
+    /** @param userId the presented token's subject: every refusal names the user, like the reuse alert */
+    RefreshErrors(OAuth2GrantType.Context grant, String userId) {
         this.grant = grant;
+        this.userId = userId;
     }
 
     CorsErrorResponseException reused() {
@@ -42,18 +46,28 @@ final class RefreshErrors {
 
     CorsErrorResponseException unknownFamily(String familyId) {
         String description = "Refresh token family is not known to this server";
-        event().detail("family_id", familyId).detail(Details.REASON, description).error(FAMILY_REVOKED);
+        user(event()).detail("family_id", familyId).detail(Details.REASON, description).error(FAMILY_REVOKED);
         return refuse(description);
     }
 
     CorsErrorResponseException expired(FamilyClaims claims) {
         String description = "Refresh token expired: past the idle or maximum lifetime of its family";
-        event().detail("family_id", claims.familyId()).detail(Details.REASON, description).error(EXPIRED);
+        user(event()).detail("family_id", claims.familyId()).detail(Details.REASON, description).error(EXPIRED);
+        return refuse(description);
+    }
+
+    CorsErrorResponseException stale() {
+        String description = "Stale refresh token: it was replaced by a newer one before refresh-guard protected the realm";
+        user(event()).detail(Details.REASON, description).error(STALE);
         return refuse(description);
     }
 
     EventBuilder event() {
         return grant.getEvent();
+    }
+
+    private EventBuilder user(EventBuilder event) {
+        return userId == null ? event : event.user(userId);
     }
 
     private CorsErrorResponseException refuse(String description) {

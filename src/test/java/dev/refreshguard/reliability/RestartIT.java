@@ -46,6 +46,10 @@ class RestartIT {
     private String bFamily;
     /** C: live, another client of the same user as A; its newest token. */
     private String cNewest;
+    /** D: an offline token issued before its realm was protected, adopted at its first refresh before the restart. */
+    private TestRealm adoptRealm;
+    private String dOld;
+    private String dFamily;
     private int checks;
 
     @BeforeAll
@@ -73,6 +77,12 @@ class RestartIT {
         String c0 = ok(other.password("alice", "alice")).text("refresh_token");
         cNewest = ok(other.refresh(c0)).text("refresh_token");
 
+        adoptRealm = TestRealm.stock(server, "restart-adopt");
+        dOld = ok(adoptRealm.spa().password("alice", "alice", "scope", "openid offline_access")).text("refresh_token");
+        adoptRealm.admin.ok("PUT", "/" + adoptRealm.name + "/events/config", Map.of("eventsEnabled", true,
+                "eventsListeners", List.of("jboss-logging", "refresh-guard"), "enabledEventTypes", TestRealm.SAVED_EVENTS));
+        dFamily = Oidc.claims(ok(adoptRealm.spa().refresh(dOld)).text("refresh_token")).get("rg_fid").asText();
+
         restartedAtMillis = System.currentTimeMillis();
         server.restart();
     }
@@ -93,6 +103,16 @@ class RestartIT {
         assertThat(current.status()).as("A's current token after its reuse: %s", current).isEqualTo(400);
         assertThat(current.text("error")).isEqualTo("invalid_grant");
         awaitEvent("refresh_token_family_revoked", aFamily);
+    }
+
+    @Test
+    void anAdoptedTokenPresentedAgainAfterTheRestartIsReuse() {
+        Reply reuse = check(adoptRealm.spa().refresh(dOld));
+        assertThat(reuse.status()).as("adopted token replayed after restart: %s", reuse).isEqualTo(400);
+        assertThat(reuse.text("error")).isEqualTo("invalid_grant");
+        assertThat(reuse.text("error_description")).containsIgnoringCase("reuse");
+        JsonNode event = FamilyEvents.await(adoptRealm.admin, adoptRealm.name, "refresh_token_reused", dFamily, restartedAtMillis);
+        assertThat(event.path("details").path("generation").asText()).isEqualTo("0");
     }
 
     @Test
@@ -122,7 +142,7 @@ class RestartIT {
         }
         Witness.Leaks leaks = witness.leaksIn(List.of(server.logFile()));
         Map<String, Object> details = witness.figures(leaks);
-        details.put("families", 3);
+        details.put("families", 4);
         Figures.record("restart", new Figures.Row("Restart of a single server (RestartIT)", checks, 0, 1, 1,
                 witness.fiveXx(), "no: revoked stayed revoked, reuse caught, live family works", details));
         witness.assertNoFiveXxAndNoLeaks(leaks);

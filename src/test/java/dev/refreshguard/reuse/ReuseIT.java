@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -247,6 +248,33 @@ class ReuseIT {
     }
 
     @Test
+    void alertOnlyNeverHandsTheReuserTheNewestTokenAndAlertsOnEachOfItsUses() {
+        TestRealm realm = realm("alert-chain", Map.of("refresh.guard.reuse.action", "alert-only"));
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        String legit = ok(spa.refresh(r0)).text("refresh_token");
+
+        // The reuser's chain: served as if rotation were off, so it stays at the spent generation.
+        String reuser = r0;
+        for (int use = 1; use <= 3; use++) {
+            reuser = ok(spa.refresh(reuser)).text("refresh_token");
+            assertThat(Oidc.claims(reuser).get("rg_gen").asInt()).as("the reuser's token, use %d", use).isZero();
+            int expected = use;
+            Await.until(Duration.ofSeconds(10), expected + " alerts",
+                    () -> realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED).size() >= expected);
+            assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)).hasSize(expected);
+        }
+
+        // The legitimate chain keeps refreshing, with no alert of its own.
+        for (int i = 0; i < 3; i++) {
+            legit = ok(spa.refresh(legit)).text("refresh_token");
+        }
+        assertThat(Oidc.claims(legit).get("rg_gen").asInt()).isEqualTo(4);
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)).hasSize(3)
+                .allSatisfy(e -> assertThat(e.get("details").get("generation").asText()).isEqualTo("0"));
+    }
+
+    @Test
     void revokeUserSessionEndsTheLoginForAllItsClientsButNotOfflineTokens() throws IOException {
         TestRealm realm = realm("user-session", Map.of("refresh.guard.reuse.action", "revoke-user-session"));
         List<String> logoutTokens = new CopyOnWriteArrayList<>();
@@ -364,6 +392,55 @@ class ReuseIT {
         Reply retried = ok(spa.refresh(r0));
         assertThat(Oidc.claims(retried.text("refresh_token")).get("rg_gen").asInt()).isEqualTo(1);
         assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)).isEmpty();
+    }
+
+    @Test
+    void aReuseRevocationAndItsAlertOutliveARolledBackRequest() throws SQLException {
+        TestRealm realm = realm("durable", Map.of());
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        Reply first = ok(spa.refresh(r0));
+        String r1 = first.text("refresh_token");
+        String familyId = Oidc.claims(r0).get("rg_fid").asText();
+        try (Connection db = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
+             Statement sql = db.createStatement()) {
+            // Fails the commit of the first transaction that updates this family — the reuse request's, after its
+            // revocation ran — and no later one: a sequence is not rolled back with the transaction it serves.
+            sql.execute("CREATE TABLE IF NOT EXISTS rg_test_durable (family_id VARCHAR(36) PRIMARY KEY)");
+            sql.execute("DROP SEQUENCE IF EXISTS rg_test_durable_seq");
+            sql.execute("CREATE SEQUENCE rg_test_durable_seq");
+            sql.execute("CREATE OR REPLACE FUNCTION rg_test_durable_commit() RETURNS trigger AS $$ BEGIN"
+                    + " IF EXISTS (SELECT 1 FROM rg_test_durable WHERE family_id = NEW.id) THEN"
+                    + " IF nextval('rg_test_durable_seq') = 1 THEN RAISE EXCEPTION 'injected commit failure'; END IF;"
+                    + " END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
+            sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON rg_family");
+            sql.execute("CREATE CONSTRAINT TRIGGER rg_test_durable_trg AFTER UPDATE ON rg_family"
+                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_durable_commit()");
+            sql.execute("INSERT INTO rg_test_durable VALUES ('" + familyId + "')");
+            try {
+                Reply reuse = spa.refresh(r0);
+                assertThat(reuse.status()).as("the reuse request's transaction failed: %s", reuse).isNotEqualTo(200);
+                Await.until(Duration.ofSeconds(30), "the family revoked in a transaction of its own", () -> {
+                    try (ResultSet row = sql.executeQuery("SELECT state FROM rg_family WHERE id = '" + familyId + "'")) {
+                        return row.next() && "REVOKED".equals(row.getString(1));
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                try (ResultSet failed = sql.executeQuery("SELECT last_value FROM rg_test_durable_seq")) {
+                    assertThat(failed.next() && failed.getLong(1) >= 2).as("the injected failure fired, the redo committed").isTrue();
+                }
+            } finally {
+                sql.execute("DELETE FROM rg_test_durable WHERE family_id = '" + familyId + "'");
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON rg_family");
+            }
+        }
+        JsonNode alert = onlyEvent(realm, REUSED);
+        assertThat(alert.get("details").get("family_id").asText()).isEqualTo(familyId);
+        Reply newest = spa.refresh(r1);
+        assertThat(newest.status()).as("%s", newest).isEqualTo(400);
+        assertThat(newest.text("error")).isEqualTo("invalid_grant");
+        assertThat(spa.userinfo(first.text("access_token")).status()).isEqualTo(401);
     }
 
     @Test
