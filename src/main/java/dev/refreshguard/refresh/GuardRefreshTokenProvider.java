@@ -21,6 +21,7 @@ import dev.refreshguard.alert.GuardSwitch;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.IssuingFamily;
 import dev.refreshguard.family.NewFamily;
 import dev.refreshguard.policy.Lifetimes;
 import dev.refreshguard.policy.Policy;
@@ -68,6 +69,7 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
                 ? refresh.claims().successor(policy.rotation())
                 : startFamily(clientSession, token, offline, now);
         claims.writeTo(token);
+        IssuingFamily.stamp(ctx.responseBuilder().getAccessToken(), claims);
 
         long keycloakExp = token.getExp() == null ? 0 : token.getExp();
         long exp = Lifetimes.expiry(keycloakExp, now, claims.startedAt(), policy.idleSeconds(offline), policy.maxSeconds(offline));

@@ -16,6 +16,7 @@ import dev.refreshguard.alert.ReuseAlert;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.family.RotationOutcome;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.ReuseAction;
@@ -91,8 +92,7 @@ final class RefreshStep {
     private void onReuse(FamilyLedger ledger, RotationOutcome.Reused reused, long now) {
         ReuseAction action = policy.reuseAction();
         Revocation.Revoked revoked = Revocation.of(action)
-                .apply(new RevocationScope(session, realm(), ledger, reused.family(), RefreshErrors.REUSE_REASON, now));
-        alerts.familiesRevoked(realm().getName(), client().getClientId(), revoked.families());
+                .apply(new RevocationScope(session, realm(), ledger, reused.family(), RevocationReason.REUSE, now, alerts));
 
         Family family = reused.family();
         ReuseAlert alert = new ReuseAlert(Time.currentTimeMillis(), realm().getName(), client().getClientId(),
