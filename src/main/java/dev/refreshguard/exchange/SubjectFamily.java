@@ -60,16 +60,18 @@ record SubjectFamily(Family family, String familyId, String userId, String sessi
         }
         FamilyLedger ledger = FamilyLedger.of(session);
         Optional<String> named = IssuingFamily.of(token);
-        Optional<String> familyId = named.isPresent()
-                ? named
-                : ledger.newestOf(realm.getId(), token.getSessionId(), client.getId()).map(Family::id);
+        Optional<Family> newest = named.isPresent()
+                ? Optional.empty()
+                : ledger.newestOf(realm.getId(), token.getSessionId(), client.getId());
+        Optional<String> familyId = named.isPresent() ? named : newest.map(Family::id);
         if (familyId.isEmpty()) {
             return Optional.empty();
         }
         Policy policy = policies.of(client);
-        Optional<Family> family = (lock ? ledger.findForUpdate(familyId.get()) : ledger.find(familyId.get()))
-                // The claim is Keycloak-signed, but a family of another realm or client is never this token's.
-                .filter(f -> f.realmId().equals(realm.getId()) && f.clientUuid().equals(client.getId()));
+        Optional<Family> family = lock ? ledger.findForUpdate(familyId.get())
+                : newest.isPresent() ? newest : ledger.find(familyId.get());
+        // The claim is Keycloak-signed, but a family of another realm or client is never this token's.
+        family = family.filter(f -> f.realmId().equals(realm.getId()) && f.clientUuid().equals(client.getId()));
         if (family.isEmpty()) {
             // Named by a signed token but gone from the ledger (deleted or purged): it has no live tokens to descend from.
             return Optional.of(new SubjectFamily(null, familyId.get(), token.getSubject(), token.getSessionId(),

@@ -65,6 +65,7 @@ class LineageIT {
             realm.addAudience(subject, "backend");
             realm.addAudience(subject, "partner");
         }
+        realm.addAudience("backend", "partner");
         realm.addAudience("spa-lower", "api");
         realm.addAudience("backend", "api");
         realm.addAudience("partner", "api");
@@ -142,6 +143,22 @@ class LineageIT {
         assertThat(ledger(childId)).containsEntry("state", "REVOKED").containsEntry("revoked_reason", "reuse");
         assertThat(backend.refresh(child.text("refresh_token")).status()).isEqualTo(400);
         assertThat(introspect(child.text("access_token")).path("active").asBoolean()).isFalse();
+    }
+
+    @Test
+    void anAccessTokenThatNamesNoFamilyFallsBackToTheNewestFamilyOfItsClientSession() {
+        Reply login = spa.password("alice", "alice");
+        assertThat(login.status()).isEqualTo(200);
+        Reply child = exchange(backend, login.text("access_token"));
+        String childId = familyOf(child.text("refresh_token"));
+        // An access-token-only exchange issues no refresh token beside it, so its access token names no family.
+        Reply accessOnly = backend.exchange(login.text("access_token"));
+        assertThat(accessOnly.status()).as("access-only exchange: %s", accessOnly).isEqualTo(200);
+        assertThat(accessOnly.text("refresh_token")).isNull();
+        assertThat(Oidc.claims(accessOnly.text("access_token")).has("rg_fid")).isFalse();
+
+        Reply grandchild = exchange(partner, accessOnly.text("access_token"));
+        assertThat(ledger(familyOf(grandchild.text("refresh_token")))).containsEntry("parent_id", childId);
     }
 
     /** Pinned: Keycloak 26.7.3 itself refuses another client's exchange of a DPoP-bound subject token. */
