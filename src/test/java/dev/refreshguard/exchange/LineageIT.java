@@ -161,6 +161,31 @@ class LineageIT {
         assertThat(ledger(familyOf(grandchild.text("refresh_token")))).containsEntry("parent_id", childId);
     }
 
+    @Test
+    void aSubjectTokenNamingAFamilyTheLedgerNoLongerHoldsIsRefused() throws SQLException {
+        Reply login = spa.password("alice", "alice");
+        assertThat(login.status()).isEqualTo(200);
+        String familyId = familyOf(login.text("refresh_token"));
+        // As the purge task or a model removal would leave it: the row is gone, the access token still valid.
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
+             PreparedStatement delete = c.prepareStatement("DELETE FROM rg_family WHERE id = ?")) {
+            delete.setString(1, familyId);
+            assertThat(delete.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(spa.userinfo(login.text("access_token")).status()).isEqualTo(200);
+
+        Reply refused = backend.exchange(login.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
+        assertThat(refused.status()).as("exchange: %s", refused).isEqualTo(400);
+        assertThat(refused.text("error")).isEqualTo("invalid_request");
+        assertThat(refused.text("error_description"))
+                .isEqualTo("Invalid subject_token: its refresh token family is not known to this server");
+        JsonNode event = realm.admin.events(realm.name, "TOKEN_EXCHANGE_ERROR", "refresh_token_family_revoked").stream()
+                .filter(e -> familyId.equals(e.path("details").path("family_id").asText()))
+                .findFirst().orElseThrow(() -> new AssertionError("no TOKEN_EXCHANGE_ERROR event for family " + familyId));
+        assertThat(event.path("userId").asText()).isEqualTo(realm.userIds.get("alice"));
+        assertThat(query("SELECT id FROM rg_family WHERE parent_id = ?", familyId)).isEmpty();
+    }
+
     /** Pinned: Keycloak 26.7.3 itself refuses another client's exchange of a DPoP-bound subject token. */
     @Test
     void anotherClientCannotExchangeADpopBoundSubjectToken() throws Exception {
