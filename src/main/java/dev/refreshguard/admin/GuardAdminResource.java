@@ -16,7 +16,6 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import org.keycloak.common.util.Time;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
@@ -30,6 +29,7 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 import dev.refreshguard.alert.GuardSwitch;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.policy.Attribute;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.Setting;
@@ -45,8 +45,6 @@ import dev.refreshguard.reuse.RevokeFamily;
  */
 final class GuardAdminResource {
 
-    /** Why a family was revoked, as the families listing and the refusal of its tokens tell it. */
-    static final String ADMIN_REASON = "admin";
     static final String ADMIN_EVENT_RESOURCE = "REFRESH_GUARD_FAMILY";
     /** Longer ids cannot be stored (RG_FAMILY.ID, USER_ENTITY.ID, CLIENT.CLIENT_ID): refused without a look-up. */
     private static final int MAX_FAMILY_ID = 36;
@@ -126,10 +124,9 @@ final class GuardAdminResource {
         // A family of another realm is as unknown here as one that never existed.
         Family family = found.filter(f -> f.realmId().equals(realm.getId())).orElseThrow(() -> notFound("Family not found"));
 
-        Revocation.Revoked revoked = new RevokeFamily()
-                .apply(new RevocationScope(session, realm, ledger, family, ADMIN_REASON, Time.currentTime()));
+        Revocation.Revoked revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family,
+                RevocationReason.ADMIN, GuardRefreshTokenProviderFactory.of(session).alerts()));
         String clientId = clientIdOf(family);
-        GuardRefreshTokenProviderFactory.of(session).alerts().familiesRevoked(realm.getName(), clientId, revoked.families());
 
         adminEvent.operation(OperationType.ACTION).resource(ADMIN_EVENT_RESOURCE)
                 .resourcePath(session.getContext().getUri())

@@ -1,6 +1,5 @@
 package dev.refreshguard.alert;
 
-import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
@@ -14,6 +13,8 @@ import org.keycloak.models.RealmModel;
 import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.RevocationReason;
+import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
 import dev.refreshguard.reuse.RevocationScope;
 import dev.refreshguard.reuse.RevokeFamily;
 
@@ -23,8 +24,6 @@ import dev.refreshguard.reuse.RevokeFamily;
  * itself follows the RFC 7009 revocation endpoint, so that revoking any refresh token revokes its whole family.
  */
 public final class GuardSwitchListenerFactory implements EventListenerProviderFactory, GuardProviderFactory<EventListenerProvider> {
-
-    static final String REVOKED_AT_ENDPOINT = "revocation-endpoint";
 
     @Override
     public EventListenerProvider create(KeycloakSession session) {
@@ -54,10 +53,9 @@ public final class GuardSwitchListenerFactory implements EventListenerProviderFa
             if (client == null) {
                 return;
             }
-            FamilyLedger ledger = FamilyLedger.of(session);
-            long now = Time.currentTime();
-            for (Family family : ledger.liveOfClientSession(realm.getId(), event.getSessionId(), client.getId())) {
-                new RevokeFamily().apply(new RevocationScope(session, realm, ledger, family, REVOKED_AT_ENDPOINT, now));
+            AlertChannels alerts = GuardRefreshTokenProviderFactory.of(session).alerts();
+            for (Family family : FamilyLedger.of(session).liveOfClientSession(realm.getId(), event.getSessionId(), client.getId())) {
+                new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.REVOCATION_ENDPOINT, alerts));
             }
         }
 

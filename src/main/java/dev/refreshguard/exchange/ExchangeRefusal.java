@@ -24,15 +24,17 @@ final class ExchangeRefusal {
     }
 
     CorsErrorResponseException familyNotAlive(SubjectFamily subject, SubjectFamily.Standing standing) {
-        String description = standing == SubjectFamily.Standing.REVOKED
-                ? "Invalid subject_token: its refresh token family is revoked"
-                : "Invalid subject_token: its refresh token family has expired";
+        String description = switch (standing) {
+            case REVOKED -> "Invalid subject_token: its refresh token family is revoked";
+            case EXPIRED -> "Invalid subject_token: its refresh token family has expired";
+            default -> "Invalid subject_token: its refresh token family is not known to this server";
+        };
         EventBuilder event = context.getEvent();
         event.detail(Details.REQUESTED_TOKEN_TYPE, context.getParams().getRequestedTokenType())
-                .user(subject.family().userId())
-                .session(subject.family().sessionId())
+                .user(subject.userId())
+                .session(subject.sessionId())
                 .detail(Details.SUBJECT_TOKEN_CLIENT_ID, subject.subjectClientId())
-                .detail("family_id", subject.family().id())
+                .detail("family_id", subject.familyId())
                 .detail(Details.REASON, description)
                 .error(FAMILY_REVOKED);
         return new CorsErrorResponseException(context.getCors(), OAuthErrorException.INVALID_REQUEST, description,

@@ -12,7 +12,6 @@ import org.keycloak.protocol.oidc.TokenExchangeProvider;
 
 import dev.refreshguard.alert.GuardSwitch;
 import dev.refreshguard.exchange.SubjectFamily.Standing;
-import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.NewFamily;
 import dev.refreshguard.policy.PolicyReader;
 
@@ -45,18 +44,15 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
 
     @Override
     public Response exchange(TokenExchangeContext context) {
-        Optional<SubjectFamily> subject = SubjectFamily.of(session, context, policies);
+        // Read with a lock when a child family is about to start: the parent is held until this transaction ends.
+        Optional<SubjectFamily> subject = SubjectFamily.of(session, context, policies, mintsRefreshToken(context));
         if (subject.isPresent()) {
             SubjectFamily parent = subject.get();
             Standing standing = parent.standing(Time.currentTime());
-            if (standing == Standing.ALIVE && mintsRefreshToken(context)
-                    && !FamilyLedger.of(session).holdLive(parent.family().id())) {
-                standing = Standing.REVOKED; // revoked since it was read
-            }
             if (standing != Standing.ALIVE) {
                 throw new ExchangeRefusal(context).familyNotAlive(parent, standing);
             }
-            session.setAttribute(NewFamily.PARENT_ATTRIBUTE, parent.family().id());
+            session.setAttribute(NewFamily.PARENT_ATTRIBUTE, parent.familyId());
         }
         try {
             return standard().exchange(context);

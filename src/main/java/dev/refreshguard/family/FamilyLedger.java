@@ -3,8 +3,10 @@ package dev.refreshguard.family;
 import java.sql.Clob;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.Query;
@@ -31,6 +33,11 @@ public final class FamilyLedger {
     private static final String COLUMNS = "ID, REALM_ID, CLIENT_ID, USER_ID, SESSION_ID, OFFLINE, PARENT_ID, GENERATION,"
             + " CREATED_AT, ROTATED_AT, ROTATED_BY_IP, STATE, REVOKED_AT, REVOKED_REASON";
     private static final int MAX_IP = 64;
+    /**
+     * Ids per IN list. Oracle allows 1,000 list entries and SQL Server 2,100 parameters per statement; 500 stays
+     * well within both, and within every other database Keycloak supports.
+     */
+    static final int CHUNK = 500;
 
     private final EntityManager em;
     private final SuccessorSeal seal = new SuccessorSeal();
@@ -191,7 +198,25 @@ public final class FamilyLedger {
                 .setParameter("user", userId));
     }
 
-    /** The newest live family of one client in one user session: the family an access token of that client belongs to. */
+    /**
+     * The family as {@link #find} reads it, with its row locked until the transaction ends, so that a child can be
+     * started under it safely: a concurrent revocation waits for this transaction, then finds the child among the
+     * descendants (and this read, a locking one, sees the latest committed state under any isolation level).
+     */
+    public Optional<Family> findForUpdate(String familyId) {
+        if (!plausibleId(familyId)) {
+            return Optional.empty();
+        }
+        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE")
+                .setParameter("id", familyId)
+                .getResultList();
+        return rows.isEmpty() ? Optional.empty() : Optional.of(toFamily((Object[]) rows.get(0)));
+    }
+
+    /**
+     * The newest family of one client in one user session: the parent of an exchanged subject access token that
+     * names no family of its own (issued by an older version, or without a refresh token).
+     */
     public Optional<Family> newestOf(String realmId, String sessionId, String clientUuid) {
         List<Family> found = families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
                         + " AND SESSION_ID = :session AND CLIENT_ID = :client ORDER BY ROTATED_AT DESC, CREATED_AT DESC")
@@ -200,18 +225,6 @@ public final class FamilyLedger {
                 .setParameter("client", clientUuid)
                 .setMaxResults(1));
         return found.stream().findFirst();
-    }
-
-    /**
-     * Holds a live family's row until the transaction ends, so that a child can be started under it safely: a
-     * concurrent revocation waits for this transaction, then finds the child among the descendants.
-     *
-     * @return false when the family is revoked (or unknown)
-     */
-    public boolean holdLive(String familyId) {
-        return em.createNativeQuery("UPDATE RG_FAMILY SET STATE = STATE WHERE ID = :id AND STATE = 'ACTIVE'")
-                .setParameter("id", familyId)
-                .executeUpdate() == 1;
     }
 
     /** The live families of one client in one user session (online or offline). */
@@ -224,68 +237,90 @@ public final class FamilyLedger {
     }
 
     /**
-     * Revokes a family and every family descended from it by token exchange.
+     * Revokes a family and every family descended from it by token exchange, however large the tree: each
+     * statement names at most {@link #CHUNK} ids, and every read that decides what to revoke is a locking read,
+     * so it sees the latest committed rows (children an exchange committed a moment ago included) and nobody
+     * changes them before this transaction ends.
      *
      * @return the families this call revoked (those already revoked are left as they were and not returned)
      */
-    public List<Family> revokeWithDescendants(String familyId, String reason, long now) {
-        List<Family> revoked = new ArrayList<>();
-        List<String> level = List.of(familyId);
-        List<String> seen = new ArrayList<>();
-        while (!level.isEmpty() && seen.size() < 10_000) {
-            seen.addAll(level);
-            for (Family f : families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID IN (:ids)")
-                    .setParameter("ids", level))) {
-                if (!f.revoked()) {
-                    revoked.add(f);
-                }
-            }
-            markRevoked(level, reason, now);
-            List<String> children = new ArrayList<>();
-            for (Object id : em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids)")
-                    .setParameter("ids", level).getResultList()) {
-                if (!seen.contains(id)) {
-                    children.add((String) id);
-                }
-            }
-            level = children;
-        }
-        return revoked;
+    public List<Family> revokeWithDescendants(String familyId, RevocationReason reason, long now) {
+        return revokeTrees(List.of(familyId), reason, now);
     }
 
-    /** Revokes every family of one user session (online tokens only: offline sessions outlive it). */
-    public List<Family> revokeOnlineSession(String realmId, String sessionId, String reason, long now) {
-        List<Family> live = families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
-                        + " AND SESSION_ID = :session AND OFFLINE = FALSE AND STATE = 'ACTIVE'")
+    /** Revokes every family of one user session (online tokens only: offline sessions outlive it), with descendants. */
+    public List<Family> revokeOnlineSession(String realmId, String sessionId, RevocationReason reason, long now) {
+        List<String> live = ids(em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE REALM_ID = :realm"
+                        + " AND SESSION_ID = :session AND OFFLINE = FALSE AND STATE = 'ACTIVE' FOR UPDATE")
                 .setParameter("realm", realmId)
                 .setParameter("session", sessionId));
-        return revokeAll(live, reason, now);
+        return revokeTrees(live, reason, now);
     }
 
-    /** Revokes every family of a user, online and offline. */
-    public List<Family> revokeUser(String realmId, String userId, String reason, long now) {
-        List<Family> live = families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm"
-                        + " AND USER_ID = :user AND STATE = 'ACTIVE'")
+    /** Revokes every family of a user, online and offline, with descendants. */
+    public List<Family> revokeUser(String realmId, String userId, RevocationReason reason, long now) {
+        List<String> live = ids(em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE REALM_ID = :realm"
+                        + " AND USER_ID = :user AND STATE = 'ACTIVE' FOR UPDATE")
                 .setParameter("realm", realmId)
                 .setParameter("user", userId));
-        return revokeAll(live, reason, now);
+        return revokeTrees(live, reason, now);
     }
 
-    private List<Family> revokeAll(List<Family> live, String reason, long now) {
+    /** Level by level from the roots down; {@code seen} guards against a cycle in stored parent links. */
+    private List<Family> revokeTrees(List<String> roots, RevocationReason reason, long now) {
         List<Family> revoked = new ArrayList<>();
-        for (Family f : live) {
-            revoked.addAll(revokeWithDescendants(f.id(), reason, now));
+        Set<String> seen = new HashSet<>(roots);
+        List<String> level = new ArrayList<>(seen);
+        while (!level.isEmpty()) {
+            List<String> next = new ArrayList<>();
+            for (List<String> chunk : chunks(level)) {
+                List<String> live = new ArrayList<>();
+                for (Family f : families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID IN (:ids)"
+                        + " FOR UPDATE").setParameter("ids", chunk))) {
+                    if (!f.revoked()) {
+                        revoked.add(f);
+                        live.add(f.id());
+                    }
+                }
+                if (!live.isEmpty()) {
+                    markRevoked(live, reason, now);
+                }
+                for (String child : ids(em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids) FOR UPDATE")
+                        .setParameter("ids", chunk))) {
+                    if (seen.add(child)) {
+                        next.add(child);
+                    }
+                }
+            }
+            level = next;
         }
         return revoked;
     }
 
-    private void markRevoked(List<String> ids, String reason, long now) {
+    private void markRevoked(List<String> ids, RevocationReason reason, long now) {
         em.createNativeQuery("UPDATE RG_FAMILY SET STATE = 'REVOKED', REVOKED_AT = :now, REVOKED_REASON = :reason,"
                         + " SUCCESSOR = '' WHERE ID IN (:ids) AND STATE = 'ACTIVE'")
                 .setParameter("now", now)
-                .setParameter("reason", reason)
+                .setParameter("reason", reason.word())
                 .setParameter("ids", ids)
                 .executeUpdate();
+    }
+
+    /** Consecutive slices of at most {@link #CHUNK} ids: one IN list per statement stays within every database's limits. */
+    static List<List<String>> chunks(List<String> ids) {
+        List<List<String>> out = new ArrayList<>();
+        for (int from = 0; from < ids.size(); from += CHUNK) {
+            out.add(ids.subList(from, Math.min(ids.size(), from + CHUNK)));
+        }
+        return out;
+    }
+
+    private static List<String> ids(Query query) {
+        List<String> out = new ArrayList<>();
+        for (Object id : query.getResultList()) {
+            out.add((String) id);
+        }
+        return out;
     }
 
     private static List<Family> families(Query query) {

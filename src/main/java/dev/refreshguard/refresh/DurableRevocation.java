@@ -11,8 +11,10 @@ import org.keycloak.models.KeycloakTransaction;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
+import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.policy.ReuseAction;
 import dev.refreshguard.reuse.Revocation;
 import dev.refreshguard.reuse.RevocationScope;
@@ -33,13 +35,14 @@ final class DurableRevocation implements KeycloakTransaction {
     private final String realmId;
     private final Family family;
     private final ReuseAction action;
-    private final String reason;
+    private final RevocationReason reason;
     private final long now;
+    private final AlertChannels alerts;
     private final Event alertEvent;
     private final Executor executor;
 
-    DurableRevocation(KeycloakSessionFactory factory, String realmId, Family family, ReuseAction action, String reason,
-                      long now, Event alertEvent, Executor executor) {
+    DurableRevocation(KeycloakSessionFactory factory, String realmId, Family family, ReuseAction action, RevocationReason reason,
+                      long now, AlertChannels alerts, Event alertEvent, Executor executor) {
         this.factory = factory;
         this.executor = executor;
         this.realmId = realmId;
@@ -47,6 +50,7 @@ final class DurableRevocation implements KeycloakTransaction {
         this.action = action;
         this.reason = reason;
         this.now = now;
+        this.alerts = alerts;
         this.alertEvent = alertEvent;
     }
 
@@ -62,7 +66,7 @@ final class DurableRevocation implements KeycloakTransaction {
                 RealmModel realm = session.realms().getRealm(realmId);
                 if (realm != null) {
                     session.getContext().setRealm(realm);
-                    Revocation.of(action).apply(new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, now));
+                    Revocation.of(action).apply(new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, now, alerts));
                 }
             });
             LOG.debugf("Reuse revocation of family %s redone after its token request rolled back", family.id());

@@ -21,6 +21,7 @@ import jakarta.ws.rs.core.UriInfo;
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.IssuingFamily;
 import dev.refreshguard.family.NewFamily;
 import dev.refreshguard.family.SqlDialect;
 import dev.refreshguard.policy.Lifetimes;
@@ -78,6 +79,7 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
         // The family of the token being issued: the one place it is known.
         FamilyClaims claims = refresh != null ? refresh.successorClaims() : startFamily(clientSession, token);
         claims.writeTo(token);
+        IssuingFamily.stamp(ctx.responseBuilder().getAccessToken(), claims);
 
         if (limits) {
             boolean offline = TokenUtil.TOKEN_TYPE_OFFLINE.equals(token.getType());

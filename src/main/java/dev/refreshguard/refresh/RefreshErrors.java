@@ -10,6 +10,7 @@ import org.keycloak.services.CorsErrorResponseException;
 
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
+import dev.refreshguard.family.RevocationReason;
 
 /**
  * The refusals refresh-guard adds: 400 {@code invalid_grant} for the client, and a REFRESH_TOKEN_ERROR event with
@@ -21,7 +22,6 @@ final class RefreshErrors {
     static final String FAMILY_REVOKED = "refresh_token_family_revoked";
     static final String EXPIRED = "refresh_token_expired";
     static final String STALE = "refresh_token_stale";
-    static final String REUSE_REASON = "reuse";
 
     private final OAuth2GrantType.Context grant;
     private final String userId;
@@ -37,7 +37,7 @@ final class RefreshErrors {
     }
 
     CorsErrorResponseException familyRevoked(Family family) {
-        String description = REUSE_REASON.equals(family.revokedReason())
+        String description = RevocationReason.REUSE.of(family)
                 ? "Refresh token family revoked after token reuse was detected"
                 : "Refresh token family revoked";
         event().user(family.userId()).detail("family_id", family.id()).detail(Details.REASON, description).error(FAMILY_REVOKED);

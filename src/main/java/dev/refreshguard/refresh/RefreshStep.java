@@ -20,6 +20,7 @@ import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.NewFamily;
+import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.family.RotationOutcome;
 import dev.refreshguard.family.SqlDialect;
 import dev.refreshguard.policy.Lifetimes;
@@ -201,11 +202,10 @@ final class RefreshStep {
         }
         if (answer instanceof Answer.RefuseReuse reuse) {
             Revocation.Revoked revoked = Revocation.of(reuse.action()).apply(new RevocationScope(session, grant.getRealm(),
-                    FamilyLedger.of(session), reuse.reuse().family(), RefreshErrors.REUSE_REASON, now));
-            alerts.familiesRevoked(grant.getRealm().getName(), grant.getClient().getClientId(), revoked.families());
+                    FamilyLedger.of(session), reuse.reuse().family(), RevocationReason.REUSE, now, alerts));
             raiseAlert(reuse.reuse(), reuse.action(), revoked, true);
             session.getTransactionManager().enlistAfterCompletion(new DurableRevocation(session.getKeycloakSessionFactory(),
-                    grant.getRealm().getId(), reuse.reuse().family(), reuse.action(), RefreshErrors.REUSE_REASON, now,
+                    grant.getRealm().getId(), reuse.reuse().family(), reuse.action(), RevocationReason.REUSE, now, alerts,
                     errors.event().getEvent().clone(), session.getProvider(ExecutorsProvider.class).getExecutor(REDO_EXECUTOR)));
             throw errors.reused();
         }

@@ -1,18 +1,79 @@
 package dev.refreshguard.reuse;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import org.keycloak.common.util.Time;
+import org.keycloak.models.AbstractKeycloakTransaction;
 import org.keycloak.models.AuthenticatedClientSessionModel;
+import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserSessionModel;
 
+import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.family.RevocationReason;
 
-/** Everything a revocation needs: where, which family, and why (kept on the family for admins). */
+/**
+ * Everything a revocation needs: where, which family, why (kept on each revoked family for admins), and the
+ * counter it reports to. Every revocation — reuse, admin, the RFC 7009 revocation endpoint, the session-wide
+ * actions — revokes families only through this scope's ledger steps, so each is recorded and counted alike:
+ * {@code refresh_guard_family_revoked_total} goes up by one per family that changed to REVOKED, under that
+ * family's own client.
+ */
 public record RevocationScope(KeycloakSession session, RealmModel realm, FamilyLedger ledger, Family family,
-                              String reason, long now) {
+                              RevocationReason reason, long now, AlertChannels alerts) {
+
+    /** A scope for revoking {@code family} now, in the request's transaction. */
+    public static RevocationScope of(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason,
+                                     AlertChannels alerts) {
+        return new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, Time.currentTime(), alerts);
+    }
+
+    /** The family and its token-exchange descendants. */
+    List<Family> revokeTree() {
+        return counted(ledger.revokeWithDescendants(family.id(), reason, now));
+    }
+
+    /** Every online family of the family's user session, with descendants. */
+    List<Family> revokeOnlineSession() {
+        return counted(ledger.revokeOnlineSession(realm.getId(), family.sessionId(), reason, now));
+    }
+
+    /** Every family of the family's user, online and offline, with descendants. */
+    List<Family> revokeUser() {
+        return counted(ledger.revokeUser(realm.getId(), family.userId(), reason, now));
+    }
+
+    private List<Family> counted(List<Family> revoked) {
+        Map<String, Integer> byClient = new LinkedHashMap<>();
+        for (Family f : revoked) {
+            byClient.merge(f.clientUuid(), 1, Integer::sum);
+        }
+        Map<String, Integer> byClientId = new LinkedHashMap<>();
+        byClient.forEach((clientUuid, count) -> byClientId.put(clientIdOf(clientUuid), count));
+        // Counted once the revocation is committed: a rolled-back request (redone by DurableRevocation) counts once.
+        session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
+            @Override
+            protected void commitImpl() {
+                byClientId.forEach((clientId, count) -> alerts.familiesRevoked(realm.getName(), clientId, count));
+            }
+
+            @Override
+            protected void rollbackImpl() {
+            }
+        });
+        return revoked;
+    }
+
+    /** The client as dashboards know it; its internal id when the client was deleted since. */
+    private String clientIdOf(String clientUuid) {
+        ClientModel client = session.clients().getClientById(realm, clientUuid);
+        return client == null ? clientUuid : client.getClientId();
+    }
 
     /**
      * Ends the client sessions that the given families' tokens live in, so that their access tokens are refused by

@@ -14,8 +14,7 @@ public final class RevokeAllSessions implements Revocation {
     @Override
     public Revoked apply(RevocationScope scope) {
         KeycloakSession session = scope.session();
-        int families = new RevokeFamily().apply(scope).families()
-                + scope.ledger().revokeUser(scope.realm().getId(), scope.family().userId(), scope.reason(), scope.now()).size();
+        int families = new RevokeFamily().apply(scope).families() + scope.revokeUser().size();
         UserModel user = session.users().getUserById(scope.realm(), scope.family().userId());
         if (user == null) {
             return new Revoked(0, families);

@@ -9,7 +9,7 @@ public final class RevokeFamily implements Revocation {
 
     @Override
     public Revoked apply(RevocationScope scope) {
-        List<Family> revoked = scope.ledger().revokeWithDescendants(scope.family().id(), scope.reason(), scope.now());
+        List<Family> revoked = scope.revokeTree();
         return new Revoked(scope.endClientSessions(revoked), revoked.size());
     }
 }

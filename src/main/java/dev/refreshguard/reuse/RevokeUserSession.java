@@ -9,8 +9,7 @@ public final class RevokeUserSession implements Revocation {
     @Override
     public Revoked apply(RevocationScope scope) {
         Revoked family = new RevokeFamily().apply(scope);
-        int families = scope.ledger().revokeOnlineSession(scope.realm().getId(), scope.family().sessionId(),
-                scope.reason(), scope.now()).size();
+        int families = scope.revokeOnlineSession().size();
         UserSessionModel userSession = scope.session().sessions().getUserSession(scope.realm(), scope.family().sessionId());
         if (userSession == null) {
             return family.plus(new Revoked(0, families));

@@ -57,6 +57,24 @@ class SubjectFamilyTest {
                 .isEqualTo(Standing.EXPIRED);
     }
 
+    @Test
+    void bearerInAnySpellingAndDpopAreAccessTokensRefreshAndIdTokensAreNot() {
+        assertThat(SubjectFamily.isAccessToken("Bearer")).isTrue();
+        assertThat(SubjectFamily.isAccessToken("bearer")).isTrue();
+        assertThat(SubjectFamily.isAccessToken("DPoP")).isTrue();
+        assertThat(SubjectFamily.isAccessToken("Refresh")).isFalse();
+        assertThat(SubjectFamily.isAccessToken("Offline")).isFalse();
+        assertThat(SubjectFamily.isAccessToken("ID")).isFalse();
+        assertThat(SubjectFamily.isAccessToken(null)).isFalse();
+    }
+
+    @Test
+    void aFamilyTheLedgerDoesNotKnowIsUnknown() {
+        SubjectFamily gone = new SubjectFamily(null, "f1", "u1", "s1", "spa",
+                Policy.resolve(Map.of(), Map.of(), ClientKind.CONFIDENTIAL), START);
+        assertThat(gone.standing(START)).isEqualTo(Standing.UNKNOWN);
+    }
+
     private static SubjectFamily subject(Family family, Map<String, String> clientAttributes, long tokenIssuedAt) {
         return new SubjectFamily(family, "spa", Policy.resolve(clientAttributes, Map.of(), ClientKind.CONFIDENTIAL),
                 tokenIssuedAt);
