@@ -149,6 +149,8 @@ final class AdminConsole {
         clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
         scrolledIntoView(By.cssSelector("[data-testid='rs-clientPolicies-tab']")).click();
         scrolledIntoView(By.cssSelector("[data-testid='rs-policies-clientProfiles-tab']")).click();
+        // Keycloak's global profiles fill the first page: search for the realm's own.
+        visible(By.xpath("//input[@aria-label='Search' or @placeholder='Search']")).sendKeys(profile, Keys.ENTER);
         clickable(By.linkText(profile)).click();
         visible(By.cssSelector("[data-testid='executors-list-row']"));
         browser.snap("client-profile");
