@@ -1,6 +1,7 @@
 package dev.refreshguard.policy;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /** What happens when a rotated-away refresh token is presented again. */
@@ -18,6 +19,11 @@ public enum ReuseAction {
 
     public String word() {
         return word;
+    }
+
+    /** Every action's word, in declaration order (the default first). */
+    public static List<String> words() {
+        return Arrays.stream(values()).map(ReuseAction::word).toList();
     }
 
     public static Optional<ReuseAction> fromWord(String word) {

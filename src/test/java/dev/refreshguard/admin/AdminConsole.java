@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TimeoutException;
@@ -143,6 +144,59 @@ final class AdminConsole {
         return new EventRow(cells, pairs);
     }
 
+    /** Realm settings → Client policies → Profiles → the profile's name: its page lists its executors. */
+    void openClientProfile(String profile) {
+        clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
+        scrolledIntoView(By.cssSelector("[data-testid='rs-clientPolicies-tab']")).click();
+        scrolledIntoView(By.cssSelector("[data-testid='rs-policies-clientProfiles-tab']")).click();
+        // Keycloak's global profiles fill the first page: search for the realm's own.
+        visible(By.xpath("//input[@aria-label='Search' or @placeholder='Search']")).sendKeys(profile, Keys.ENTER);
+        clickable(By.linkText(profile)).click();
+        visible(By.cssSelector("[data-testid='executors-list-row']"));
+        browser.snap("client-profile");
+    }
+
+    /**
+     * On a profile's page, the executor's link → its form, filled in once the stored configuration has arrived
+     * ({@code loadedField} shows {@code loadedValue}): text fields typed over, list fields picked, then Save.
+     * Returns nothing: the caller waits for the console's success or error notification.
+     */
+    void editExecutor(String executor, String loadedField, String loadedValue, Map<String, String> texts, Map<String, String> lists) {
+        clickable(By.xpath("//*[@data-testid='editExecutor'][normalize-space()='" + executor + "']")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id(loadedField), loadedValue));
+        texts.forEach((field, value) -> {
+            WebElement input = visible(By.xpath("//input[@data-testid='" + field + "' or @name='config." + field + "']"));
+            input.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
+            input.sendKeys(value);
+            wait.until(ExpectedConditions.attributeToBe(input, "value", value));
+        });
+        lists.forEach((field, value) -> {
+            clickable(By.id(field)).click();
+            clickable(By.xpath("//*[@role='option'][normalize-space()='" + value + "']")).click();
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id(field), value));
+        });
+        browser.snap("executor-filled");
+        clickable(By.cssSelector("[data-testid='addExecutor-saveBtn']")).click();
+    }
+
+    /** Clients → search the client id → its link → Settings → Save, as an admin saves a client unchanged. */
+    void saveClient(String realm, String clientId, String clientUuid) {
+        clickable(By.cssSelector("[data-testid='nav-item-clients']")).click();
+        WebElement search = visible(By.cssSelector("input[aria-label='Search']"));
+        search.sendKeys(clientId, Keys.ENTER);
+        clickable(By.cssSelector("a[href='#/" + realm + "/clients/" + clientUuid + "/settings']")).click();
+        visible(By.cssSelector("[data-testid='settings-save']"));
+        browser.snap("client-settings");
+        clickable(By.cssSelector("[data-testid='settings-save']")).click();
+        toast("Client successfully updated");
+        browser.snap("client-saved");
+    }
+
+    /** The text of the console's notification that contains {@code fragment} (no quotes in it), once it shows. */
+    String notification(String fragment) {
+        return visible(By.xpath("//*[@data-testid='global-alerts']//*[contains(normalize-space(),'" + fragment + "')]")).getText();
+    }
+
     /** The cells of an event row (expand toggle, time, user, type, IP, client) and its details as shown. */
     record EventRow(List<String> cells, Map<String, String> details) {
     }
@@ -157,6 +211,13 @@ final class AdminConsole {
 
     private WebElement visible(By by) {
         return wait.until(ExpectedConditions.visibilityOfElementLocated(by));
+    }
+
+    /** Realm settings has more tabs than fit: the later ones sit behind the tab bar's scroll button until scrolled to. */
+    private WebElement scrolledIntoView(By by) {
+        WebElement element = visible(by);
+        ((JavascriptExecutor) driver).executeScript("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", element);
+        return clickable(by);
     }
 
     private WebElement clickable(By by) {
