@@ -123,10 +123,21 @@ public final class FamilyLedger {
     }
 
     public List<Family> ofUser(String realmId, String userId) {
-        return families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm AND USER_ID = :user"
-                        + " ORDER BY CREATED_AT, ID")
+        return ofUser(realmId, userId, null, 0, Integer.MAX_VALUE);
+    }
+
+    /** One page of a user's families, oldest first; {@code state} null for every state. */
+    public List<Family> ofUser(String realmId, String userId, State state, int first, int max) {
+        Query query = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm AND USER_ID = :user"
+                        + (state == null ? "" : " AND STATE = :state") + " ORDER BY CREATED_AT, ID")
                 .setParameter("realm", realmId)
-                .setParameter("user", userId));
+                .setParameter("user", userId)
+                .setFirstResult(first)
+                .setMaxResults(max);
+        if (state != null) {
+            query.setParameter("state", state.name());
+        }
+        return families(query);
     }
 
     /** The newest live family of one client in one user session: the family an access token of that client belongs to. */
@@ -189,6 +200,19 @@ public final class FamilyLedger {
             level = children;
         }
         return revoked;
+    }
+
+    /**
+     * The user session ended (logout): its online families can no longer be used and stop being live. Offline
+     * families outlive it. The purge task finds every other way a session ends.
+     */
+    public int endOnlineSession(String realmId, String sessionId, long now) {
+        return em.createNativeQuery("UPDATE RG_FAMILY SET STATE = 'ENDED', REVOKED_AT = :now, SUCCESSOR = ''"
+                        + " WHERE REALM_ID = :realm AND SESSION_ID = :session AND OFFLINE = FALSE AND STATE = 'ACTIVE'")
+                .setParameter("now", now)
+                .setParameter("realm", realmId)
+                .setParameter("session", sessionId)
+                .executeUpdate();
     }
 
     /** Revokes every family of one user session (online tokens only: offline sessions outlive it). */
