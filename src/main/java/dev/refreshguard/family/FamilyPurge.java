@@ -51,7 +51,12 @@ final class FamilyPurge {
     }
 
     /** What one pass did. */
-    record Pass(Map<String, Integer> deletedByRealm, int ended, int successorsCleared, long millis) {
+    record Pass(Map<String, Integer> deletedByRealm, long deleteMillis, int liveChecked, int ended, int successorsCleared,
+                long walkMillis) {
+        long millis() {
+            return deleteMillis + walkMillis;
+        }
+
         int deleted() {
             return deletedByRealm.values().stream().mapToInt(Integer::intValue).sum();
         }
@@ -75,8 +80,10 @@ final class FamilyPurge {
         Map<String, Integer> deleted = new HashMap<>();
         deleteStopped(REVOKED, now - settings.revokedRetentionSeconds(), deleted);
         deleteStopped(ENDED, now - settings.retentionSeconds(), deleted);
+        long walkStarted = System.nanoTime();
         int[] live = walkLive(now);
-        return new Pass(deleted, live[0], live[1], (System.nanoTime() - started) / 1_000_000);
+        return new Pass(deleted, (walkStarted - started) / 1_000_000, live[2], live[0], live[1],
+                (System.nanoTime() - walkStarted) / 1_000_000);
     }
 
     private void deleteStopped(String state, long stoppedBefore, Map<String, Integer> deletedByRealm) {
@@ -112,9 +119,9 @@ final class FamilyPurge {
         }
     }
 
-    /** @return {ended, successors cleared} */
+    /** @return {ended, successors cleared, live families checked} */
     private int[] walkLive(long now) {
-        int[] counts = new int[2];
+        int[] counts = new int[3];
         String[] after = {""};
         Map<String, Policy> policies = new HashMap<>();
         while (true) {
@@ -135,6 +142,7 @@ final class FamilyPurge {
                     batch.add(Live.of((Object[]) row));
                 }
                 after[0] = batch.get(batch.size() - 1).id();
+                counts[2] += batch.size();
                 Set<String> sessionsHeld = clientSessions(session, batch);
                 List<String> ended = new ArrayList<>();
                 List<String> unsealed = new ArrayList<>();

@@ -52,7 +52,8 @@ final class FamilyPurgeTask implements ScheduledTask {
         }
         FamilyPurge.Pass pass = new FamilyPurge(factory, settings).run(Time.currentTime());
         // One line per pass and node: operators (and the cluster test) see where and how often it ran.
-        LOG.infof("refresh-guard family purge: %d deleted, %d ended, %d grace successors cleared in %d ms",
-                pass.deleted(), pass.ended(), pass.successorsCleared(), pass.millis());
+        LOG.infof("refresh-guard family purge: %d deleted in %d ms, %d live checked, %d ended, %d grace successors cleared"
+                        + " in %d ms; %d ms in all", pass.deleted(), pass.deleteMillis(), pass.liveChecked(), pass.ended(),
+                pass.successorsCleared(), pass.walkMillis(), pass.millis());
     }
 }

@@ -22,26 +22,25 @@ final class FamilyRemoval implements ProviderEventListener {
     @Override
     public void onEvent(ProviderEvent event) {
         if (event instanceof UserModel.UserRemovedEvent removed) {
-            delete(removed.getKeycloakSession(), "REALM_ID = :realm AND USER_ID = :key", removed.getRealm().getId(),
-                    removed.getUser().getId(), "user");
+            delete(removed.getKeycloakSession(), "USER_ID", removed.getRealm().getId(), removed.getUser().getId());
         } else if (event instanceof ClientModel.ClientRemovedEvent removed) {
             ClientModel client = removed.getClient();
-            delete(removed.getKeycloakSession(), "REALM_ID = :realm AND CLIENT_ID = :key", client.getRealm().getId(),
-                    client.getId(), "client");
+            delete(removed.getKeycloakSession(), "CLIENT_ID", client.getRealm().getId(), client.getId());
         } else if (event instanceof RealmModel.RealmRemovedEvent removed) {
             String realmId = removed.getRealm().getId();
-            delete(removed.getKeycloakSession(), "REALM_ID = :realm AND REALM_ID = :key", realmId, realmId, "realm");
+            delete(removed.getKeycloakSession(), "REALM_ID", realmId, realmId);
         }
     }
 
-    private static void delete(KeycloakSession session, String where, String realmId, String key, String what) {
+    /** Deletes the realm's families whose {@code column} (USER_ID, CLIENT_ID or REALM_ID itself) is {@code key}. */
+    private static void delete(KeycloakSession session, String column, String realmId, String key) {
         EntityManager em = session.getProvider(JpaConnectionProvider.class).getEntityManager();
-        int deleted = em.createNativeQuery("DELETE FROM RG_FAMILY WHERE " + where)
+        int deleted = em.createNativeQuery("DELETE FROM RG_FAMILY WHERE REALM_ID = :realm AND " + column + " = :key")
                 .setParameter("realm", realmId)
                 .setParameter("key", key)
                 .executeUpdate();
         if (deleted > 0) {
-            LOG.debugf("deleted %d families of removed %s %s", deleted, what, key);
+            LOG.debugf("deleted %d families with %s %s", deleted, column, key);
         }
     }
 }
