@@ -123,7 +123,7 @@ final class FamilyPurge {
     private int[] walkLive(long now) {
         int[] counts = new int[3];
         String[] after = {""};
-        Map<String, Policy> policies = new HashMap<>();
+        Map<String, ClientFacts> clients = new HashMap<>();
         while (true) {
             Integer seen = KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
                 EntityManager em = em(session);
@@ -148,12 +148,12 @@ final class FamilyPurge {
                 List<String> unsealed = new ArrayList<>();
                 long latestUnsealed = 0;
                 for (Live f : batch) {
-                    Policy policy = policies.computeIfAbsent(f.realmId() + '/' + f.clientUuid(), k -> policyOf(session, f));
+                    ClientFacts client = clients.computeIfAbsent(f.realmId() + '/' + f.clientUuid(), k -> factsOf(session, f));
                     boolean sessionGone = f.createdAt() <= now - SESSION_SETTLE_SECONDS
                             && !sessionsHeld.contains(f.clientSessionKey());
-                    if (policy == null || sessionGone || pastMaximum(f, policy, now)) {
+                    if (client == null || sessionGone || unusable(f, client, now)) {
                         ended.add(f.id());
-                    } else if (f.sealed() && now - f.rotatedAt() > policy.graceSeconds()) {
+                    } else if (f.sealed() && now - f.rotatedAt() > client.policy().graceSeconds()) {
                         unsealed.add(f.id());
                         latestUnsealed = Math.max(latestUnsealed, f.rotatedAt());
                     }
@@ -183,11 +183,13 @@ final class FamilyPurge {
     }
 
     /**
-     * Past the family's own maximum (counted from its start, never extended), its own idle time, or the expiry of its
-     * newest token as the ledger last saw it (which includes Keycloak's own limits). With rotation off the ledger does
-     * not see refreshes, so only the maximum counts.
+     * Past the family's own maximum (counted from its start, never extended), its own idle time, the expiry of its
+     * newest token as the ledger last saw it (which includes Keycloak's own limits), or minted before the realm's or
+     * client's not-before (an admin's "push revocation"). With rotation off the ledger does not see refreshes, so only
+     * the maximum counts.
      */
-    static boolean pastMaximum(Live f, Policy policy, long now) {
+    static boolean unusable(Live f, ClientFacts client, long now) {
+        Policy policy = client.policy();
         int max = policy.maxSeconds(f.offline());
         if (max > 0 && now > f.createdAt() + max) {
             return true;
@@ -196,17 +198,22 @@ final class FamilyPurge {
             return false;
         }
         int idle = policy.idleSeconds(f.offline());
-        if (idle > 0 && now > f.rotatedAt() + idle) {
+        if (idle > 0 && now > f.rotatedAt() + idle || f.rotatedAt() < client.notBefore()) {
             return true;
         }
         return f.generation() > 0 && f.newestExp() > 0 && now > f.newestExp();
     }
 
-    /** The policy of the family's client; null when its realm or client is gone (its rows are orphans then). */
-    private static Policy policyOf(KeycloakSession session, Live f) {
+    /** What the walk needs of a family's client. */
+    record ClientFacts(Policy policy, int notBefore) {
+    }
+
+    /** The facts of the family's client; null when its realm or client is gone (its rows are orphans then). */
+    private static ClientFacts factsOf(KeycloakSession session, Live f) {
         RealmModel realm = session.realms().getRealm(f.realmId());
         ClientModel client = realm == null ? null : session.clients().getClientById(realm, f.clientUuid());
-        return client == null ? null : GuardRefreshTokenProviderFactory.of(session).policies().of(client);
+        return client == null ? null : new ClientFacts(GuardRefreshTokenProviderFactory.of(session).policies().of(client),
+                Math.max(realm.getNotBefore(), client.getNotBefore()));
     }
 
     /** "session/client/offline" of every client session still held by the batch's user sessions. */

@@ -43,11 +43,14 @@ class FamiliesPagingIT {
         realm = TestRealm.guarded(server, "paging", Map.of());
         userId = realm.addUser("paula");
         List<String> refreshTokens = new ArrayList<>();
+        Map<String, Long> created = new java.util.HashMap<>();
         for (int i = 0; i < FAMILIES; i++) {
             Reply login = realm.spa().password("paula", "paula");
             assertThat(login.status()).as("%s", login).isEqualTo(200);
             refreshTokens.add(login.text("refresh_token"));
-            families.add(Oidc.claims(login.text("refresh_token")).get("rg_fid").asText());
+            JsonNode claims = Oidc.claims(login.text("refresh_token"));
+            families.add(claims.get("rg_fid").asText());
+            created.put(claims.get("rg_fid").asText(), claims.get("iat").asLong());
         }
         revoked = families.get(2);
         realm.admin.ok("POST", "/" + realm.name + "/refresh-guard/families/" + revoked + "/revoke", null);
@@ -56,6 +59,8 @@ class FamiliesPagingIT {
         Reply logout = new dev.refreshguard.harness.Http().postForm(server.baseUrl() + "/realms/" + realm.name
                 + "/protocol/openid-connect/logout", Map.of("client_id", "spa", "refresh_token", refreshTokens.get(4)));
         assertThat(logout.status()).as("%s", logout).isEqualTo(204);
+        // The listing order: creation second, then id (several logins share a second).
+        families.sort(java.util.Comparator.comparing((String id) -> created.get(id)).thenComparing(id -> id));
     }
 
     private Reply get(String query) {

@@ -125,8 +125,7 @@ class PurgeIT {
         String userId = realm.addUser("sid");
         Reply first = login("spa", "sid");
         Reply second = login("other", "sid");
-        Reply offline = login("spa", "sid", "scope", "openid offline_access");
-        awaitSettled(offline);
+        awaitSettled(second);
 
         realm.admin.ok("POST", "/" + realm.name + "/users/" + userId + "/logout", null);
 
@@ -134,9 +133,6 @@ class PurgeIT {
             String family = familyOf(signedOut);
             Await.until(PURGED, "family " + family + " of a signed-out session to be deleted", () -> !rows.exists(family));
         }
-        // Admin sign-out ends online sessions only: the offline family is still live.
-        assertThat(rows.state(familyOf(offline))).contains("ACTIVE");
-        assertThat(realm.spa().refresh(offline.text("refresh_token")).status()).isEqualTo(200);
     }
 
     @Test
@@ -234,11 +230,14 @@ class PurgeIT {
         Await.until(PURGED, "the purge counter to count it", () -> purgedCounter() >= before + 1);
 
         String metrics = new Http().get(server.managementUrl() + "/metrics", null).body();
-        for (String counter : List.of("refresh_guard_reuse_total", "refresh_guard_grace_replay_total",
-                "refresh_guard_family_revoked_total", "refresh_guard_families_purged_total")) {
-            assertThat(metrics.lines().filter(l -> l.startsWith("# HELP " + counter + " ")).findFirst())
-                    .as("# HELP of %s", counter).hasValueSatisfying(help ->
-                            assertThat(help.substring(("# HELP " + counter + " ").length()).trim()).hasSizeGreaterThan(20));
+        List<String> ours = metrics.lines().filter(l -> l.contains("refresh_guard_")).toList();
+        for (String counter : List.of("refresh_guard_reuse", "refresh_guard_grace_replay", "refresh_guard_family_revoked",
+                "refresh_guard_families_purged")) {
+            // Text format 0.0.4 names the HELP line after the sample (…_total), OpenMetrics after the family.
+            assertThat(ours.stream().filter(l -> l.startsWith("# HELP " + counter + "_total ") || l.startsWith("# HELP " + counter + " "))
+                    .findFirst()).as("# HELP of %s in %s", counter, ours).hasValueSatisfying(help ->
+                            assertThat(help.substring(help.indexOf(' ', "# HELP ".length())).trim()).hasSizeGreaterThan(20));
+            assertThat(ours).as("samples of %s", counter).anyMatch(l -> l.startsWith(counter + "_total{"));
         }
     }
 
