@@ -214,7 +214,7 @@ final class Scale {
                     + " SELECT md5('seed' || i), CASE WHEN i % 100 < 20 THEN '" + realmId + "' ELSE 'seed-realm-' || (i % 20) END,"
                     + " CASE WHEN i % 100 < 20 THEN '" + clientUuid + "' ELSE 'seed-client-' || (i % 50) END,"
                     + " 'seed-user-' || (i % 100000),"
-                    + " CASE WHEN i % 100 < 20 THEN (" + sessionArray + ")[1 + i % " + sessions.size() + "] ELSE md5('session' || (i / 3)) END,"
+                    + " CASE WHEN i % 100 < 20 THEN (" + sessionArray + ")[(1 + i % " + sessions.size() + ")::int] ELSE md5('session' || (i / 3)) END,"
                     + " CASE WHEN i % 100 < 20 THEN FALSE ELSE i % 10 = 0 END, '', i % 50,"
                     + " " + now + " - (i % 2592000), " + now + " - (i % 2592000) + (i % 3600),"
                     + " '10.' || (i % 250) || '.' || (i / 250 % 250) || '.7',"
