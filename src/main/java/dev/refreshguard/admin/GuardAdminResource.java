@@ -49,6 +49,10 @@ final class GuardAdminResource {
     /** Longer ids cannot be stored (RG_FAMILY.ID, USER_ENTITY.ID, CLIENT.CLIENT_ID): refused without a look-up. */
     private static final int MAX_FAMILY_ID = 36;
     private static final int MAX_ID = 255;
+    static final int DEFAULT_PAGE = 100;
+    static final int MAX_PAGE = 1000;
+    private static final String STATES = java.util.Arrays.stream(Family.State.values()).map(Enum::name)
+            .collect(java.util.stream.Collectors.joining(", "));
 
     private final KeycloakSession session;
     private final RealmModel realm;
@@ -97,21 +101,61 @@ final class GuardAdminResource {
         return body;
     }
 
+    /**
+     * One page of a user's families, oldest first, paged as Keycloak's admin API pages: {@code first} (default 0) and
+     * {@code max} (default 100, at most 1000) are upper bounds, so the page holds at most {@code max} families.
+     * Parameters are read as text so that a non-number is this API's 400, not the framework's 404.
+     */
     @GET
     @Path("families")
     @Produces(MediaType.APPLICATION_JSON)
-    public List<Map<String, Object>> families(@QueryParam("user_id") String userId) {
+    public List<Map<String, Object>> families(@QueryParam("user_id") String userId, @QueryParam("first") String first,
+                                              @QueryParam("max") String max, @QueryParam("state") String state) {
         auth.users().requireView();
         String wanted = required("user_id", userId);
+        int from = paging("first", first, 0);
+        int size = Math.min(paging("max", max, DEFAULT_PAGE), MAX_PAGE);
+        Family.State only = state(state);
         UserModel user = plausibleUserId(wanted) ? session.users().getUserById(realm, wanted) : null;
         if (user == null) {
             throw notFound("User not found");
         }
         List<Map<String, Object>> out = new ArrayList<>();
-        for (Family family : FamilyLedger.of(session).ofUser(realm.getId(), user.getId())) {
+        if (size == 0) {
+            return out;
+        }
+        for (Family family : FamilyLedger.of(session).ofUser(realm.getId(), user.getId(), only, from, size)) {
             out.add(describe(family));
         }
         return out;
+    }
+
+    private static int paging(String name, String value, int fallback) {
+        if (value == null || value.isEmpty()) {
+            return fallback;
+        }
+        try {
+            int parsed = Integer.parseInt(value.trim());
+            if (parsed >= 0) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw ErrorResponse.error("Query parameter " + name + " accepts a whole number from 0 to " + Integer.MAX_VALUE,
+                Response.Status.BAD_REQUEST);
+    }
+
+    private static Family.State state(String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        for (Family.State s : Family.State.values()) {
+            if (s.name().equalsIgnoreCase(value.trim())) {
+                return s;
+            }
+        }
+        throw ErrorResponse.error("Query parameter state accepts " + STATES, Response.Status.BAD_REQUEST);
     }
 
     @POST
@@ -156,6 +200,7 @@ final class GuardAdminResource {
         f.put("state", family.state().name());
         f.put("revokedAt", family.revoked() ? family.revokedAt() : null);
         f.put("revokedReason", family.revokedReason());
+        f.put("endedAt", family.ended() ? family.revokedAt() : null);
         f.put("sessionId", family.sessionId());
         return f;
     }

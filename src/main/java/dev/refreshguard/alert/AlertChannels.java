@@ -7,6 +7,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 
@@ -51,8 +52,7 @@ public final class AlertChannels {
                 .error(ReuseAlert.EVENT_ERROR);
         storeEvenIfTypeNotSaved(session, event);
         alertLog.warn(toJson(alert));
-        registry.counter("refresh.guard.reuse", "realm", alert.realmName(), "client", alert.clientId(),
-                "action", alert.action()).increment();
+        counter(Meter.REUSE, "realm", alert.realmName(), "client", alert.clientId(), "action", alert.action()).increment();
         mail.sendAfterCommit(session, alert, policy);
     }
 
@@ -75,13 +75,40 @@ public final class AlertChannels {
     }
 
     public void graceReplay(String realmName, String clientId) {
-        registry.counter("refresh.guard.grace.replay", "realm", realmName, "client", clientId).increment();
+        counter(Meter.GRACE_REPLAY, "realm", realmName, "client", clientId).increment();
     }
 
     public void familiesRevoked(String realmName, String clientId, int count) {
         if (count > 0) {
-            registry.counter("refresh.guard.family.revoked", "realm", realmName, "client", clientId).increment(count);
+            counter(Meter.FAMILY_REVOKED, "realm", realmName, "client", clientId).increment(count);
         }
+    }
+
+    public void familiesPurged(String realmName, int count) {
+        if (count > 0) {
+            counter(Meter.FAMILIES_PURGED, "realm", realmName).increment(count);
+        }
+    }
+
+    /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */
+    private enum Meter {
+        REUSE("refresh.guard.reuse", "Refresh token reuses detected (one per alert), by the reuse action taken"),
+        GRACE_REPLAY("refresh.guard.grace.replay", "Refreshes answered with the same successor token inside the grace window"),
+        FAMILY_REVOKED("refresh.guard.family.revoked", "Refresh token families revoked (reuse, revocation endpoint, admin)"),
+        FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention");
+
+        final String name;
+        final String description;
+
+        Meter(String name, String description) {
+            this.name = name;
+            this.description = description;
+        }
+    }
+
+    /** The one place counters are made: the registry returns the existing counter for the same name and tags. */
+    private Counter counter(Meter meter, String... tags) {
+        return Counter.builder(meter.name).description(meter.description).tags(tags).register(registry);
     }
 
     String toJson(ReuseAlert a) {

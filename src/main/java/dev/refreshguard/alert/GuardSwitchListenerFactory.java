@@ -21,7 +21,8 @@ import dev.refreshguard.reuse.RevokeFamily;
 /**
  * The per-realm switch: adding the {@code refresh-guard} event listener to a realm turns protection on.
  * Reuse alerts are raised where reuse is detected (they carry facts no event listener could see); the listener
- * itself follows the RFC 7009 revocation endpoint, so that revoking any refresh token revokes its whole family.
+ * itself follows the RFC 7009 revocation endpoint, so that revoking any refresh token revokes its whole family, and
+ * logouts, so that the families of an ended session stop being live at once.
  */
 public final class GuardSwitchListenerFactory implements EventListenerProviderFactory, GuardProviderFactory<EventListenerProvider> {
 
@@ -43,6 +44,8 @@ public final class GuardSwitchListenerFactory implements EventListenerProviderFa
             if (event.getType() == EventType.REVOKE_GRANT && event.getError() == null && event.getSessionId() != null
                     && event.getDetails() != null && event.getDetails().containsKey(Details.REFRESH_TOKEN_ID)) {
                 revokeFamiliesOfRevokedGrant(event);
+            } else if (event.getType() == EventType.LOGOUT && event.getError() == null && event.getSessionId() != null) {
+                FamilyLedger.of(session).endOnlineSession(event.getRealmId(), event.getSessionId(), Time.currentTime());
             }
         }
 

@@ -12,9 +12,18 @@ public record Family(String id, String realmId, String clientUuid, String userId
                      String parentId, int generation, long createdAt, long rotatedAt, String rotatedByIp,
                      State state, long revokedAt, String revokedReason) {
 
-    public enum State { ACTIVE, REVOKED }
+    /**
+     * ACTIVE: its newest token can be used. REVOKED: refused on purpose (reuse, logout, an admin). ENDED: its session
+     * ended or it is past its maximum, so none of its tokens can be used any more; found by the purge task.
+     * For REVOKED and ENDED, {@code revokedAt} is when the family stopped being live.
+     */
+    public enum State { ACTIVE, REVOKED, ENDED }
 
     public boolean revoked() {
         return state == State.REVOKED;
+    }
+
+    public boolean ended() {
+        return state == State.ENDED;
     }
 }

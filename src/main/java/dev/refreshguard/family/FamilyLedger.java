@@ -192,10 +192,21 @@ public final class FamilyLedger {
     }
 
     public List<Family> ofUser(String realmId, String userId) {
-        return families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm AND USER_ID = :user"
-                        + " ORDER BY CREATED_AT, ID")
+        return ofUser(realmId, userId, null, 0, Integer.MAX_VALUE);
+    }
+
+    /** One page of a user's families, oldest first; {@code state} null for every state. */
+    public List<Family> ofUser(String realmId, String userId, State state, int first, int max) {
+        Query query = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE REALM_ID = :realm AND USER_ID = :user"
+                        + (state == null ? "" : " AND STATE = :state") + " ORDER BY CREATED_AT, ID")
                 .setParameter("realm", realmId)
-                .setParameter("user", userId));
+                .setParameter("user", userId)
+                .setFirstResult(first)
+                .setMaxResults(max);
+        if (state != null) {
+            query.setParameter("state", state.name());
+        }
+        return families(query);
     }
 
     /**
@@ -248,6 +259,19 @@ public final class FamilyLedger {
         return revokeTrees(List.of(familyId), reason, now);
     }
 
+    /**
+     * The user session ended (logout): its online families can no longer be used and stop being live. Offline
+     * families outlive it. The purge task finds every other way a session ends.
+     */
+    public int endOnlineSession(String realmId, String sessionId, long now) {
+        return em.createNativeQuery("UPDATE RG_FAMILY SET STATE = 'ENDED', REVOKED_AT = :now, SUCCESSOR = ''"
+                        + " WHERE REALM_ID = :realm AND SESSION_ID = :session AND OFFLINE = FALSE AND STATE = 'ACTIVE'")
+                .setParameter("now", now)
+                .setParameter("realm", realmId)
+                .setParameter("session", sessionId)
+                .executeUpdate();
+    }
+
     /** Revokes every family of one user session (online tokens only: offline sessions outlive it), with descendants. */
     public List<Family> revokeOnlineSession(String realmId, String sessionId, RevocationReason reason, long now) {
         List<String> live = ids(em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE REALM_ID = :realm"
@@ -277,7 +301,7 @@ public final class FamilyLedger {
                 List<String> live = new ArrayList<>();
                 for (Family f : families(em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID IN (:ids)"
                         + " FOR UPDATE").setParameter("ids", chunk))) {
-                    if (!f.revoked()) {
+                    if (f.state() == State.ACTIVE) {
                         revoked.add(f);
                         live.add(f.id());
                     }

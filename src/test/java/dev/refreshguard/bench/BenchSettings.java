@@ -16,9 +16,12 @@ import java.nio.file.Path;
  * @param graceSeconds the grace window of the grace client
  * @param sql          also count the SQL statements per request, on a second server of its own that logs them
  * @param jfr          also record where the CPU goes (Java Flight Recorder), on a server of its own
+ * @param scale        also measure with a big family table (seeded by SQL) and one purge pass, on a server of its own
+ * @param scaleRows    rows seeded into RG_FAMILY for the scale phase
+ * @param manyFamilies families of the one user whose families page is timed
  */
 record BenchSettings(String mode, int clients, int rounds, int chain, int warmup, int logins, int grace, int rotations,
-                     int graceSeconds, boolean sql, boolean jfr, Path outDir) {
+                     int graceSeconds, boolean sql, boolean jfr, boolean scale, int scaleRows, int manyFamilies, Path outDir) {
 
     static BenchSettings fromSystemProperties() {
         String mode = System.getProperty("bench.mode", "short").trim();
@@ -40,6 +43,9 @@ record BenchSettings(String mode, int clients, int rounds, int chain, int warmup
                 number("graceSeconds", 30),
                 flag("sql", full),
                 flag("jfr", false),
+                flag("scale", true),
+                number("scaleRows", full ? 10_000_000 : 20_000),
+                number("manyFamilies", full ? 10_000 : 1_000),
                 out);
     }
 

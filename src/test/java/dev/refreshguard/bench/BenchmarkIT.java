@@ -67,10 +67,11 @@ class BenchmarkIT {
         // Last, so that its server does not share the machine with the timed phases.
         List<SqlCount.Profile> sql = settings.sql() ? SqlCount.measure(settings.graceSeconds()) : List.of();
         CpuProfile.Profile cpu = settings.jfr() ? CpuProfile.measure(settings) : null;
+        Scale.Figures scale = settings.scale() && server.jdbcUrl() != null ? Scale.measure(settings) : null;
 
         Results results = new Results(settings, Machine.here(), startedAt, timedSeconds, loadBefore, loadAfter,
                 refreshProtected.stats(), refreshStock.stats(), refreshReference.stats(), pairs, graceRefresh.stats(), graceReplay.stats(),
-                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql, cpu);
+                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql, cpu, scale);
         List<Path> written = Report.write(results, settings.outDir());
         System.out.println(Report.markdown(results));
         System.out.println("benchmark reports: " + written);
@@ -86,6 +87,12 @@ class BenchmarkIT {
             assertThat(last.rows()).as("rows of the family").isEqualTo(1);
             assertThat(last.bytes()).as("bytes of the family's row after %d rotations vs after 1", settings.rotations())
                     .isLessThanOrEqualTo(first.bytes());
+        }
+        if (scale != null) {
+            // What the scale phase must have done, never how fast: the seed is there and the measured pass deleted it.
+            assertThat(scale.seededRows()).isGreaterThanOrEqualTo(settings.scaleRows());
+            assertThat(scale.purgedRows()).as("rows the measured purge pass deleted").isGreaterThanOrEqualTo(scale.eligibleRows());
+            assertThat(Files.readString(written.get(0))).contains("## Scale: a big family table");
         }
     }
 

@@ -136,10 +136,58 @@ final class Report {
             out.append("\n| executing at the top of those stacks | samples |\n|---|---:|\n");
             cpu.ownLeaves().forEach((method, n) -> out.append("| `").append(method).append("` | ").append(n).append(" |\n"));
         }
+        if (r.scale() != null) {
+            scale(out, r.scale(), s);
+        }
         if (r.errors() > 0) {
             out.append("\n**").append(r.errors()).append(" requests failed in this run; see the tables.**\n");
         }
         return out.toString();
+    }
+
+    private static void scale(StringBuilder out, Scale.Figures f, BenchSettings s) {
+        out.append("\n## Scale: a big family table\n\n");
+        out.append("A server of its own. `RG_FAMILY` seeded by SQL with ").append(String.format(Locale.ROOT, "%,d", f.seededRows()))
+                .append(" rows (").append(f.seedSeconds()).append(" s): per 100, 20 live (attached to the benchmark users'"
+                        + " sessions), 40 revoked and 25 ended within their retention over 20 realms and 100,000 users, 8 revoked"
+                        + " and 7 ended past it; ages up to 30 days. ").append(f.users()).append(" concurrent clients, ")
+                .append(s.rounds()).append(" rounds of ").append(s.chain()).append(" refreshes, ").append(s.logins())
+                .append(" sequential logins per measurement.\n\n");
+        out.append("| measurement | requests | errors | p50 ms | p95 ms | p99 ms | mean ms | throughput req/s |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.append(row("refresh, empty table", f.refreshEmpty()));
+        out.append(row("refresh, big table", f.refreshBig()));
+        out.append(ratioRow("**refresh big / empty**", f.refreshBig(), f.refreshEmpty(), true));
+        out.append(row("login, empty table", f.loginEmpty()));
+        out.append(row("login, big table", f.loginBig()));
+        out.append(ratioRow("**login big / empty**", f.loginBig(), f.loginEmpty(), false));
+        out.append(row("refresh, quiet (before the pass)", f.refreshQuiet()));
+        out.append(row("refresh, during the purge pass", f.refreshDuringPurge()));
+        out.append(ratioRow("**refresh during purge / quiet**", f.refreshDuringPurge(), f.refreshQuiet(), true));
+        out.append(row("families page 1 (max=100) of a user with " + f.manyFamilies(), f.familiesFirstPage()));
+        out.append(row("families last page", f.familiesLastPage()));
+        out.append(row("families, state=REVOKED", f.familiesStateFilter()));
+        out.append('\n');
+        out.append("Purge pass: ").append(String.format(Locale.ROOT, "%,d", f.purgedRows())).append(" rows deleted (")
+                .append(String.format(Locale.ROOT, "%,d", f.eligibleRows())).append(" eligible) in ").append(f.deleteMillis())
+                .append(" ms, ").append(String.format(Locale.ROOT, "%,.0f", f.purgeRowsPerSecond()))
+                .append(" rows/s; the whole pass (with the walk over the live families) took ").append(f.purgeMillis())
+                .append(" ms. Targets: refresh big / empty ≤ ").append(x(Results.TARGET_BIG_TABLE)).append(" at p50 (")
+                .append(met(Results.ratio(f.refreshBig().p50(), f.refreshEmpty().p50()) <= Results.TARGET_BIG_TABLE))
+                .append("), p99 during purge / quiet ≤ ").append(x(Results.TARGET_DURING_PURGE)).append(" (")
+                .append(met(Results.ratio(f.refreshDuringPurge().p99(), f.refreshQuiet().p99()) <= Results.TARGET_DURING_PURGE))
+                .append(").\n\n");
+        out.append("Sizes after the seed: table ").append(mib(f.tableBytes())).append(", indexes ").append(mib(f.indexBytes()))
+                .append(" (");
+        StringBuilder indexes = new StringBuilder();
+        f.indexes().forEach((name, bytes) -> indexes.append(indexes.length() == 0 ? "" : ", ").append('`').append(name)
+                .append("` ").append(mib(bytes)));
+        out.append(indexes).append("), ").append(String.format(Locale.ROOT, "%.0f", f.seededRows() == 0 ? 0.0
+                : (double) (f.tableBytes() + f.indexBytes()) / f.seededRows())).append(" bytes per family in all.\n");
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
     /** "select CLIENT_SCOPE ×12, update RG_FAMILY": each kind once, in order of first appearance, with its count. */
@@ -280,6 +328,36 @@ final class Report {
             cpu.put("refreshGuardMethods", r.cpu().ownMethods());
             cpu.put("leafFrames", r.cpu().ownLeaves());
             root.put("cpuProfile", cpu);
+        }
+        if (r.scale() != null) {
+            Scale.Figures f = r.scale();
+            Map<String, Object> scale = new LinkedHashMap<>();
+            scale.put("seededRows", f.seededRows());
+            scale.put("seedSeconds", f.seedSeconds());
+            scale.put("refreshEmpty", stats(f.refreshEmpty()));
+            scale.put("refreshBig", stats(f.refreshBig()));
+            scale.put("refreshBigToEmptyP50", round(Results.ratio(f.refreshBig().p50(), f.refreshEmpty().p50())));
+            scale.put("refreshBigToEmptyP99", round(Results.ratio(f.refreshBig().p99(), f.refreshEmpty().p99())));
+            scale.put("refreshBigToEmptyThroughput", round(Results.ratio(f.refreshBig().throughput(), f.refreshEmpty().throughput())));
+            scale.put("loginEmpty", stats(f.loginEmpty()));
+            scale.put("loginBig", stats(f.loginBig()));
+            scale.put("loginBigToEmptyP50", round(Results.ratio(f.loginBig().p50(), f.loginEmpty().p50())));
+            scale.put("refreshQuiet", stats(f.refreshQuiet()));
+            scale.put("refreshDuringPurge", stats(f.refreshDuringPurge()));
+            scale.put("duringPurgeToQuietP99", round(Results.ratio(f.refreshDuringPurge().p99(), f.refreshQuiet().p99())));
+            scale.put("purgeEligibleRows", f.eligibleRows());
+            scale.put("purgedRows", f.purgedRows());
+            scale.put("purgeDeleteMillis", f.deleteMillis());
+            scale.put("purgePassMillis", f.purgeMillis());
+            scale.put("purgeRowsPerSecond", round(f.purgeRowsPerSecond()));
+            scale.put("manyFamilies", f.manyFamilies());
+            scale.put("familiesFirstPage", stats(f.familiesFirstPage()));
+            scale.put("familiesLastPage", stats(f.familiesLastPage()));
+            scale.put("familiesStateFilter", stats(f.familiesStateFilter()));
+            scale.put("tableBytes", f.tableBytes());
+            scale.put("indexBytes", f.indexBytes());
+            scale.put("indexes", f.indexes());
+            root.put("scale", scale);
         }
         root.put("errors", r.errors());
         return root;

@@ -13,7 +13,11 @@ record Results(BenchSettings settings, Machine machine, String startedAt, long t
                Stats graceRefresh, Stats graceReplay, int graceMismatches,
                Stats loginProtected, Stats loginStock,
                List<FamilyRow.Size> familyRow, Stats chainRefresh, List<SqlCount.Profile> sql,
-               CpuProfile.Profile cpu) {
+               CpuProfile.Profile cpu, Scale.Figures scale) {
+
+    /** Scale targets: big table against empty, and refreshes during a purge pass against a quiet run. */
+    static final double TARGET_BIG_TABLE = 1.05;
+    static final double TARGET_DURING_PURGE = 1.2;
 
     static final double TARGET_P50 = 1.03;
     static final double TARGET_P99 = 1.05;
@@ -67,7 +71,16 @@ record Results(BenchSettings settings, Machine machine, String startedAt, long t
 
     int errors() {
         return Arrays.stream(new Stats[] {refreshProtected, refreshStock, refreshReference, graceRefresh, graceReplay, loginProtected,
-                loginStock, chainRefresh}).mapToInt(Stats::errors).sum() + graceMismatches;
+                loginStock, chainRefresh}).mapToInt(Stats::errors).sum() + graceMismatches + scaleErrors();
+    }
+
+    private int scaleErrors() {
+        if (scale == null) {
+            return 0;
+        }
+        return Arrays.stream(new Stats[] {scale.refreshEmpty(), scale.refreshBig(), scale.loginEmpty(), scale.loginBig(),
+                scale.refreshQuiet(), scale.refreshDuringPurge(), scale.familiesFirstPage(), scale.familiesLastPage(),
+                scale.familiesStateFilter()}).mapToInt(Stats::errors).sum();
     }
 
     static double ratio(double protectedValue, double stockValue) {

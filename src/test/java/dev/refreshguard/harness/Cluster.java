@@ -48,6 +48,8 @@ public final class Cluster implements AutoCloseable {
     private final String database;
     private final String hostname;
     private final List<Node> nodes = new ArrayList<>();
+    /** Runtime options every node starts with, e.g. refresh-guard's SPI options. */
+    private List<String> extraOptions = List.of();
     private int fullRestarts;
 
     private Cluster(Path workDir, String database, String hostname) {
@@ -58,6 +60,11 @@ public final class Cluster implements AutoCloseable {
 
     /** Builds the distribution once, copies it per node, starts the nodes one after another and waits for one cluster. */
     public static Cluster start(int size) {
+        return start(size, List.of());
+    }
+
+    /** As {@link #start(int)}, every node with the given runtime options (e.g. {@code --spi-...}). */
+    public static Cluster start(int size, List<String> extraOptions) {
         Path dist = Path.of(required("keycloak.home"));
         Path jar = Path.of(required("guard.jar"));
         long id = System.currentTimeMillis();
@@ -66,6 +73,7 @@ public final class Cluster implements AutoCloseable {
         Postgres.createDatabase(database);
         // The address clients and a load balancer would use: the issuer of every token, whichever node mints it.
         Cluster cluster = new Cluster(work, database, "http://localhost:" + DistributionServer.freePort());
+        cluster.extraOptions = List.copyOf(extraOptions);
         try {
             Path built = work.resolve("dist");
             copyTree(dist, built);
@@ -337,7 +345,7 @@ public final class Cluster implements AutoCloseable {
         }
 
         void boot() {
-            List<String> command = List.of(home.resolve("bin/kc.sh").toString(), "start", "--optimized",
+            List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "start", "--optimized",
                     "--http-enabled=true",
                     "--hostname=" + cluster.hostname,
                     "--http-port=" + httpPort,
@@ -346,7 +354,8 @@ public final class Cluster implements AutoCloseable {
                     "--db-username=" + Postgres.USER,
                     "--db-password=unused",
                     "--cache-embedded-network-bind-address=127.0.0.1",
-                    "--cache-embedded-network-bind-port=" + clusterPort);
+                    "--cache-embedded-network-bind-port=" + clusterPort));
+            command.addAll(cluster.extraOptions);
             try {
                 logOffset = Files.exists(log) ? Files.size(log) : 0;
                 ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)

@@ -1,0 +1,59 @@
+package dev.refreshguard.family;
+
+import org.jboss.logging.Logger;
+import org.keycloak.common.util.Time;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.services.scheduled.ClusterAwareScheduledTaskRunner;
+import org.keycloak.timer.ScheduledTask;
+import org.keycloak.timer.TimerProvider;
+
+/**
+ * The periodic purge, scheduled the way Keycloak schedules its own clean-up tasks: every node's timer fires each
+ * interval, Keycloak's cluster-aware runner keeps two nodes from running it at once, and the claim in RG_SCHEDULE
+ * lets only the first node of each interval do a pass.
+ */
+final class FamilyPurgeTask implements ScheduledTask {
+
+    static final String NAME = "refresh-guard-family-purge";
+    private static final String CLAIM = "family-purge";
+    private static final Logger LOG = Logger.getLogger(FamilyPurgeTask.class);
+
+    private final KeycloakSessionFactory factory;
+    private final PurgeSettings settings;
+
+    private FamilyPurgeTask(KeycloakSessionFactory factory, PurgeSettings settings) {
+        this.factory = factory;
+        this.settings = settings;
+    }
+
+    static void schedule(KeycloakSessionFactory factory, PurgeSettings settings) {
+        if (!settings.enabled()) {
+            LOG.infof("refresh-guard family purge is off (%s=0)", PurgeSettings.INTERVAL);
+            return;
+        }
+        long interval = settings.intervalSeconds() * 1000L;
+        try (KeycloakSession session = factory.create()) {
+            session.getProvider(TimerProvider.class).schedule(
+                    new ClusterAwareScheduledTaskRunner(factory, new FamilyPurgeTask(factory, settings), interval), interval, NAME);
+        }
+    }
+
+    @Override
+    public String getTaskName() {
+        return NAME;
+    }
+
+    @Override
+    public void run(KeycloakSession session) {
+        if (!FamilyPurge.claim(factory, CLAIM, Time.currentTimeMillis(), settings.intervalSeconds() * 1000L)) {
+            LOG.debug("family purge of this interval ran on another node");
+            return;
+        }
+        FamilyPurge.Pass pass = new FamilyPurge(factory, settings).run(Time.currentTime());
+        // One line per pass and node: operators (and the cluster test) see where and how often it ran.
+        LOG.infof("refresh-guard family purge: %d deleted in %d ms, %d live checked, %d ended, %d grace successors cleared"
+                        + " in %d ms; %d ms in all", pass.deleted(), pass.deleteMillis(), pass.liveChecked(), pass.ended(),
+                pass.successorsCleared(), pass.walkMillis(), pass.millis());
+    }
+}
