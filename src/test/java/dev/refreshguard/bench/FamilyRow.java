@@ -8,7 +8,7 @@ import java.sql.SQLException;
 
 import dev.refreshguard.harness.DistributionServer;
 
-/** The stored state of one family, read straight from the server's PostgreSQL database. */
+/** The stored state of one family, read straight from the server's PostgreSQL database (the benchmark runs on PostgreSQL). */
 final class FamilyRow {
 
     /** What one family occupies after a number of rotations: its generation and the bytes of its one row. */

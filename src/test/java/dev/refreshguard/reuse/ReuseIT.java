@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -35,6 +34,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.Database;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
@@ -343,16 +343,25 @@ class ReuseIT {
         Oidc spa = realm.spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         String familyId = Oidc.claims(r0).get("rg_fid").asText();
-        try (Connection db = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
+        boolean mariaDb = Database.isMariaDb(server.jdbcUrl());
+        try (Connection db = Database.connect(server.jdbcUrl());
              Statement sql = db.createStatement()) {
-            // A deferred constraint trigger fails the request's transaction at commit, after the rotate step ran.
             sql.execute("CREATE TABLE IF NOT EXISTS rg_test_fail (family_id VARCHAR(36) PRIMARY KEY)");
-            sql.execute("CREATE OR REPLACE FUNCTION rg_test_fail_commit() RETURNS trigger AS $$ BEGIN"
-                    + " IF EXISTS (SELECT 1 FROM rg_test_fail WHERE family_id = NEW.id) THEN"
-                    + " RAISE EXCEPTION 'injected commit failure'; END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
-            sql.execute("DROP TRIGGER IF EXISTS rg_test_fail_trg ON rg_family");
-            sql.execute("CREATE CONSTRAINT TRIGGER rg_test_fail_trg AFTER UPDATE ON rg_family"
-                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_fail_commit()");
+            if (mariaDb) {
+                // MariaDB has no deferred triggers: the rotate step's UPDATE itself fails, and the transaction with it.
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_fail_trg");
+                sql.execute("CREATE TRIGGER rg_test_fail_trg AFTER UPDATE ON RG_FAMILY FOR EACH ROW BEGIN"
+                        + " IF EXISTS (SELECT 1 FROM rg_test_fail WHERE family_id = NEW.ID) THEN"
+                        + " SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END");
+            } else {
+                // A deferred constraint trigger fails the request's transaction at commit, after the rotate step ran.
+                sql.execute("CREATE OR REPLACE FUNCTION rg_test_fail_commit() RETURNS trigger AS $$ BEGIN"
+                        + " IF EXISTS (SELECT 1 FROM rg_test_fail WHERE family_id = NEW.id) THEN"
+                        + " RAISE EXCEPTION 'injected commit failure'; END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_fail_trg ON rg_family");
+                sql.execute("CREATE CONSTRAINT TRIGGER rg_test_fail_trg AFTER UPDATE ON rg_family"
+                        + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_fail_commit()");
+            }
             sql.execute("INSERT INTO rg_test_fail VALUES ('" + familyId + "')");
             try {
                 Reply failed = spa.refresh(r0);
