@@ -85,7 +85,10 @@ public final class FamilyLedger {
     }
 
     private RotationOutcome classify(FamilyClaims presented, String presentedToken, long now, int graceSeconds) {
-        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + ", SUCCESSOR, SUCCESSOR_EXP FROM RG_FAMILY WHERE ID = :id")
+        // A locking read: under REPEATABLE READ (MariaDB/MySQL) a plain SELECT can see the snapshot from before the
+        // rotation that just beat this request, and take a lost race for an unknown family.
+        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + ", SUCCESSOR, SUCCESSOR_EXP FROM RG_FAMILY WHERE ID = :id"
+                        + " FOR UPDATE")
                 .setParameter("id", presented.familyId())
                 .getResultList();
         if (rows.isEmpty()) {
@@ -180,7 +183,8 @@ public final class FamilyLedger {
             }
             markRevoked(level, reason, now);
             List<String> children = new ArrayList<>();
-            for (Object id : em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids)")
+            // Locking read, as in classify: a child committed by a concurrent exchange must be seen under REPEATABLE READ.
+            for (Object id : em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids) FOR UPDATE")
                     .setParameter("ids", level).getResultList()) {
                 if (!seen.contains(id)) {
                     children.add((String) id);
