@@ -174,10 +174,9 @@ public abstract class Database {
         }
     }
 
-    /** The machine's MariaDB on 127.0.0.1:3306, user root with an empty password. */
+    /** The machine's MariaDB on 127.0.0.1:3306 (-Dit.mariadb.address=host:port for another), user root, empty password. */
     static final class MariaDb extends Database {
-        private static final String HOST = "127.0.0.1";
-        private static final int PORT = 3306;
+        private final String address = System.getProperty("it.mariadb.address", "127.0.0.1:3306");
 
         @Override
         public String kind() {
@@ -191,26 +190,27 @@ public abstract class Database {
 
         @Override
         public Optional<String> unavailable() {
-            if (!answers(HOST, PORT)) {
-                return Optional.of("MariaDB leg SKIPPED: nothing answers on 127.0.0.1:3306 (to run it: apt-get install -y"
+            String[] hostPort = address.split(":");
+            if (!answers(hostPort[0], Integer.parseInt(hostPort[1]))) {
+                return Optional.of("MariaDB leg SKIPPED: nothing answers on " + address + " (to run it: apt-get install -y"
                         + " mariadb-server, start mariadbd, and let root log in without a password over TCP)");
             }
             try (Connection c = DriverManager.getConnection(adminUrl())) {
                 return Optional.empty();
             } catch (SQLException e) {
-                return Optional.of("MariaDB leg SKIPPED: 127.0.0.1:3306 answers but root with an empty password cannot log in ("
+                return Optional.of("MariaDB leg SKIPPED: " + address + " answers but root with an empty password cannot log in ("
                         + e.getMessage() + ")");
             }
         }
 
         @Override
         String keycloakUrl(String database) {
-            return "jdbc:mariadb://" + HOST + ":" + PORT + "/" + database;
+            return "jdbc:mariadb://" + address + "/" + database;
         }
 
         @Override
         String adminUrl() {
-            return "jdbc:mariadb://" + HOST + ":" + PORT + "/?user=root&password=";
+            return "jdbc:mariadb://" + address + "/?user=root&password=";
         }
 
         @Override
@@ -225,7 +225,7 @@ public abstract class Database {
 
         @Override
         public String toString() {
-            return "MariaDB on 127.0.0.1:3306";
+            return "MariaDB on " + address;
         }
     }
 }
