@@ -8,7 +8,7 @@ import java.sql.SQLException;
 
 import dev.refreshguard.harness.DistributionServer;
 
-/** The stored state of one family, read straight from the server's PostgreSQL database. */
+/** The stored state of one family, read straight from the server's PostgreSQL database (the benchmark runs on PostgreSQL). */
 final class FamilyRow {
 
     /** What one family occupies after a number of rotations: its generation and the bytes of its one row. */
@@ -25,7 +25,7 @@ final class FamilyRow {
         // pg_column_size of the whole row: header plus every column as stored (TOAST-compressed values included).
         try (Connection c = DriverManager.getConnection(jdbcUrl, DistributionServer.Postgres.USER, "");
              PreparedStatement s = c.prepareStatement("SELECT count(*) OVER (), generation, pg_column_size(f.*)"
-                     + " FROM rg_family f WHERE id = ?")) {
+                     + " FROM RG_FAMILY f WHERE id = ?")) {
             s.setString(1, familyId);
             try (ResultSet r = s.executeQuery()) {
                 if (!r.next()) {

@@ -111,8 +111,8 @@ final class Scale {
             refreshBig = refreshes(rounds, s);
             loginBig = logins(realm, realms.users(), s.logins());
             Stats[] pages = familyPages(realm, many, s.manyFamilies());
-            long tableBytes = number("SELECT pg_relation_size('rg_family')");
-            long indexBytes = number("SELECT pg_indexes_size('rg_family')");
+            long tableBytes = number("SELECT pg_relation_size('RG_FAMILY')");
+            long indexBytes = number("SELECT pg_indexes_size('RG_FAMILY')");
             Map<String, Long> indexes = indexSizes();
             long eligible = number("SELECT COUNT(*) FROM RG_FAMILY WHERE (STATE = 'REVOKED' AND REVOKED_AT <= "
                     + (Instant.now().getEpochSecond() - REVOKED_RETENTION) + ") OR (STATE = 'ENDED' AND REVOKED_AT <= "
@@ -249,7 +249,7 @@ final class Scale {
 
     private Map<String, Long> indexSizes() {
         Map<String, Long> out = new LinkedHashMap<>();
-        query("SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes WHERE relname = 'rg_family'"
+        query("SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes WHERE relname = 'RG_FAMILY'"
                 + " ORDER BY indexrelname", rs -> out.put(rs.getString(1), rs.getLong(2)));
         return out;
     }

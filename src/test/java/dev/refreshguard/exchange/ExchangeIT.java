@@ -3,7 +3,6 @@ package dev.refreshguard.exchange;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -27,6 +26,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.Database;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
@@ -406,23 +406,23 @@ class ExchangeIT {
 
     private Map<String, Object> ledger(String familyId) {
         List<Map<String, Object>> rows = query("SELECT parent_id, client_id, generation, state, revoked_reason"
-                + " FROM rg_family WHERE id = ?", familyId);
+                + " FROM RG_FAMILY WHERE id = ?", familyId);
         assertThat(rows).as("ledger row of family %s", familyId).hasSize(1);
         return rows.get(0);
     }
 
     private List<Map<String, Object>> childrenOf(String familyId) {
-        return query("SELECT id FROM rg_family WHERE parent_id = ?", familyId);
+        return query("SELECT id FROM RG_FAMILY WHERE parent_id = ?", familyId);
     }
 
     private int familiesOfRealm(TestRealm realm) {
         String realmId = realm.admin.get("/" + realm.name).json().get("id").asText();
-        return query("SELECT id FROM rg_family WHERE realm_id = ?", realmId).size();
+        return query("SELECT id FROM RG_FAMILY WHERE realm_id = ?", realmId).size();
     }
 
     private List<Map<String, Object>> query(String sql, String parameter) {
         assertThat(server.jdbcUrl()).as("JDBC URL of the server's database").isNotNull();
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
+        try (Connection c = Database.connect(server.jdbcUrl());
              PreparedStatement statement = c.prepareStatement(sql)) {
             statement.setString(1, parameter);
             List<Map<String, Object>> rows = new ArrayList<>();

@@ -168,7 +168,7 @@ class LineageIT {
         String familyId = familyOf(login.text("refresh_token"));
         // As the purge task or a model removal would leave it: the row is gone, the access token still valid.
         try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
-             PreparedStatement delete = c.prepareStatement("DELETE FROM rg_family WHERE id = ?")) {
+             PreparedStatement delete = c.prepareStatement("DELETE FROM RG_FAMILY WHERE id = ?")) {
             delete.setString(1, familyId);
             assertThat(delete.executeUpdate()).isEqualTo(1);
         }
@@ -183,7 +183,7 @@ class LineageIT {
                 .filter(e -> familyId.equals(e.path("details").path("family_id").asText()))
                 .findFirst().orElseThrow(() -> new AssertionError("no TOKEN_EXCHANGE_ERROR event for family " + familyId));
         assertThat(event.path("userId").asText()).isEqualTo(realm.userIds.get("alice"));
-        assertThat(query("SELECT id FROM rg_family WHERE parent_id = ?", familyId)).isEmpty();
+        assertThat(query("SELECT id FROM RG_FAMILY WHERE parent_id = ?", familyId)).isEmpty();
     }
 
     /** Pinned: Keycloak 26.7.3 itself refuses another client's exchange of a DPoP-bound subject token. */
@@ -210,7 +210,7 @@ class LineageIT {
                         && e.path("details").path("reason").asText().startsWith("Sender-constrained token exchange rejected"))
                 .findFirst().orElseThrow(() -> new AssertionError("no TOKEN_EXCHANGE_ERROR event for the DPoP refusal"));
         assertThat(event.path("error").asText()).isEqualTo("invalid_request");
-        assertThat(query("SELECT id FROM rg_family WHERE parent_id = ?", parentId)).isEmpty();
+        assertThat(query("SELECT id FROM RG_FAMILY WHERE parent_id = ?", parentId)).isEmpty();
         assertThat(ledger(parentId)).containsEntry("state", "ACTIVE");
     }
 
@@ -238,7 +238,7 @@ class LineageIT {
 
     private Map<String, Object> ledger(String familyId) {
         List<Map<String, Object>> rows = query("SELECT parent_id, client_id, session_id, state, revoked_reason"
-                + " FROM rg_family WHERE id = ?", familyId);
+                + " FROM RG_FAMILY WHERE id = ?", familyId);
         assertThat(rows).as("ledger row of family %s", familyId).hasSize(1);
         return rows.get(0);
     }

@@ -24,11 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.refreshguard.harness.DistributionServer.Postgres;
-
 /**
  * Keycloak as it runs in production: several nodes of the real distribution, built once with {@code kc.sh build}
- * (PostgreSQL, Keycloak's default distributed caches {@code cache=ispn}) and started with
+ * (the run's {@link Database}, Keycloak's default distributed caches {@code cache=ispn}) and started with
  * {@code kc.sh start --optimized}. The nodes share one fresh database and find each other through Keycloak's
  * default discovery, JDBC ping ({@code cache-stack=jdbc-ping}), on 127.0.0.1. All nodes answer for one public
  * hostname, as they would behind a load balancer, so a token minted by one node is valid on every other.
@@ -70,7 +68,7 @@ public final class Cluster implements AutoCloseable {
         long id = System.currentTimeMillis();
         Path work = Path.of(System.getProperty("it.work.dir", "target/it")).resolve("cluster-" + id).toAbsolutePath();
         String database = "rg_cluster_" + id;
-        Postgres.createDatabase(database);
+        Database.selected().create(database);
         // The address clients and a load balancer would use: the issuer of every token, whichever node mints it.
         Cluster cluster = new Cluster(work, database, "http://localhost:" + DistributionServer.freePort());
         cluster.extraOptions = List.copyOf(extraOptions);
@@ -116,7 +114,7 @@ public final class Cluster implements AutoCloseable {
     }
 
     public String jdbcUrl() {
-        return Postgres.url(database);
+        return Database.selected().jdbcUrl(database);
     }
 
     public String hostname() {
@@ -178,7 +176,7 @@ public final class Cluster implements AutoCloseable {
         for (Node node : nodes) {
             node.awaitStopped();
         }
-        Postgres.dropDatabase(database);
+        Database.selected().drop(database);
         // The copies are ~200 MB each; the logs stay next to them for reading.
         for (Node node : nodes) {
             deleteTree(node.home);
@@ -189,7 +187,7 @@ public final class Cluster implements AutoCloseable {
     private void build(Path home) throws IOException {
         Path log = workDir.resolve("build.log");
         Process build = new ProcessBuilder(home.resolve("bin/kc.sh").toString(), "build",
-                "--db=postgres", "--cache=ispn", "--health-enabled=true", "--metrics-enabled=true")
+                "--db=" + Database.selected().kind(), "--cache=ispn", "--health-enabled=true", "--metrics-enabled=true")
                 .directory(home.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             if (!build.waitFor(BUILD_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
@@ -350,11 +348,11 @@ public final class Cluster implements AutoCloseable {
                     "--hostname=" + cluster.hostname,
                     "--http-port=" + httpPort,
                     "--http-management-port=" + managementPort,
-                    "--db-url=" + cluster.jdbcUrl(),
-                    "--db-username=" + Postgres.USER,
-                    "--db-password=unused",
                     "--cache-embedded-network-bind-address=127.0.0.1",
                     "--cache-embedded-network-bind-port=" + clusterPort));
+            // --db itself is a build option, fixed by kc.sh build above
+            command.addAll(Database.selected().keycloakOptions(cluster.database).stream()
+                    .filter(option -> !option.startsWith("--db=")).toList());
             command.addAll(cluster.extraOptions);
             try {
                 logOffset = Files.exists(log) ? Files.size(log) : 0;

@@ -45,7 +45,10 @@ public final class ConsoleBrowser implements AfterTestExecutionCallback, AfterAl
         this.screenshots = Path.of(System.getProperty("project.basedir", "."), "target", "console-screenshots");
     }
 
-    /** The browser, started on first use. Fails (never skips) when the Debian packages are missing: CI installs them. */
+    /**
+     * The browser, started on first use. Where the Debian packages are missing it installs them with apt-get when
+     * running as root, else fails (never skips) with one line saying what to install.
+     */
     public synchronized WebDriver driver() {
         if (driver == null) {
             driver = start();
@@ -113,11 +116,8 @@ public final class ConsoleBrowser implements AfterTestExecutionCallback, AfterAl
     }
 
     private WebDriver start() {
-        for (Path binary : new Path[] {CHROMIUM, CHROMEDRIVER}) {
-            if (!Files.isExecutable(binary)) {
-                throw new AssertionError(binary + " is missing: the admin-console test needs the Debian packages chromium and "
-                        + "chromium-driver (apt-get install -y chromium chromium-driver; .ci/run installs them)");
-            }
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            installChromium();
         }
         // Selenium skips its downloading manager when the driver path is set.
         System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
@@ -137,6 +137,36 @@ public final class ConsoleBrowser implements AfterTestExecutionCallback, AfterAl
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--user-data-dir=" + profile, "--window-size=1400,1000", "--lang=en-US");
         return new ChromeDriver(service, options);
+    }
+
+    private static final String INSTALL = "apt-get install -y chromium chromium-driver";
+
+    /** The Debian packages, installed as root; one line on the console either way. */
+    private static void installChromium() {
+        if (!"root".equals(System.getProperty("user.name")) || !Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
+            throw new AssertionError(CHROMIUM + " or " + CHROMEDRIVER + " is missing: the admin-console test needs the Debian "
+                    + "packages chromium and chromium-driver (as root: " + INSTALL + ")");
+        }
+        System.out.println("[refresh-guard] " + CHROMIUM + " or " + CHROMEDRIVER + " missing: installing the Debian packages"
+                + " chromium and chromium-driver (apt-get, as root)");
+        Path log = Path.of(System.getProperty("project.basedir", "."), "target", "apt-get-chromium.log");
+        for (String step : new String[] {"apt-get update -qq", "DEBIAN_FRONTEND=noninteractive " + INSTALL + " -qq"}) {
+            try {
+                Files.createDirectories(log.getParent());
+                Process process = new ProcessBuilder("sh", "-c", step).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                if (!process.waitFor(15, java.util.concurrent.TimeUnit.MINUTES) || process.exitValue() != 0) {
+                    process.destroyForcibly();
+                    throw new AssertionError("`" + step + "` failed (log: " + log + "): the admin-console test needs the Debian "
+                            + "packages chromium and chromium-driver");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     private static void write(Path file, byte[] bytes) {

@@ -6,10 +6,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +13,8 @@ import java.util.Map;
 
 /**
  * The real distribution (keycloak-quarkus-dist zip from Maven Central, unpacked by the build) as a child process,
- * on free ports, on a fresh PostgreSQL database of its own. Its output goes to a log file tests read.
+ * on free ports, on a fresh database of its own ({@link Database#selected()}: PostgreSQL or MariaDB). Its output goes
+ * to a log file tests read.
  */
 public final class DistributionServer implements KeycloakServer {
 
@@ -98,7 +95,7 @@ public final class DistributionServer implements KeycloakServer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Postgres.createDatabase(database);
+        Database.selected().create(database);
         DistributionServer server = new DistributionServer(home, workDir, database, extraOptions, extraEnv);
         server.boot();
         return server;
@@ -110,11 +107,8 @@ public final class DistributionServer implements KeycloakServer {
                 "--http-management-port=" + managementPort,
                 "--health-enabled=true",
                 "--metrics-enabled=true",
-                "--db=postgres",
-                "--db-url=" + Postgres.url(database),
-                "--db-username=" + Postgres.USER,
-                "--db-password=unused",
                 "--cache=local"));
+        command.addAll(Database.selected().keycloakOptions(database));
         command.addAll(extraOptions);
         ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(starts == 0 ? ProcessBuilder.Redirect.to(log.toFile()) : ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -148,7 +142,7 @@ public final class DistributionServer implements KeycloakServer {
 
     @Override
     public String jdbcUrl() {
-        return Postgres.url(database);
+        return Database.selected().jdbcUrl(database);
     }
 
     @Override
@@ -168,7 +162,7 @@ public final class DistributionServer implements KeycloakServer {
     @Override
     public void close() {
         stopProcess();
-        Postgres.dropDatabase(database);
+        Database.selected().drop(database);
     }
 
     public String tail() {
@@ -197,38 +191,14 @@ public final class DistributionServer implements KeycloakServer {
         }
     }
 
-    /** The machine's PostgreSQL (127.0.0.1:5432, trust auth): a fresh database per server. */
+    /**
+     * Kept for tests written before {@link Database}: the user name is ignored wherever the JDBC URL names its own
+     * (every {@link KeycloakServer#jdbcUrl()} does). New code uses {@link Database#connect(String)}.
+     */
     public static final class Postgres {
         public static final String USER = "postgres";
 
         private Postgres() {
-        }
-
-        public static String url(String database) {
-            return "jdbc:postgresql://127.0.0.1:5432/" + database;
-        }
-
-        public static void createDatabase(String database) {
-            try (Connection c = DriverManager.getConnection(url("postgres"), USER, "");
-                 Statement s = c.createStatement()) {
-                s.execute("DROP DATABASE IF EXISTS " + database);
-                s.execute("CREATE DATABASE " + database);
-            } catch (SQLException e) {
-                throw new IllegalStateException("PostgreSQL on 127.0.0.1:5432 is needed by the integration tests", e);
-            }
-        }
-
-        /** Drops a test database once its server stopped, unless -Dit.keep.db=true keeps it for reading. */
-        public static void dropDatabase(String database) {
-            if (Boolean.getBoolean("it.keep.db")) {
-                return;
-            }
-            try (Connection c = DriverManager.getConnection(url("postgres"), USER, "");
-                 Statement s = c.createStatement()) {
-                s.execute("DROP DATABASE IF EXISTS " + database);
-            } catch (SQLException e) {
-                System.err.println("could not drop test database " + database + ": " + e.getMessage());
-            }
         }
     }
 }

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * Injects the real Keycloak of this test run. Started on first use, shared by every test class, stopped when the
  * run ends. Backend: -Dit.backend=distribution (default) or testcontainers; the latter skips every class, with one
- * line on the console, where Docker is absent.
+ * line on the console, where Docker is absent. The distribution runs on the database -Dit.db names
+ * ({@link Database}); where that database is absent (MariaDB not on 127.0.0.1:3306) every class is skipped, with
+ * one line on the console.
  */
 public final class RealServer implements ParameterResolver, ExecutionCondition {
 
@@ -29,7 +31,15 @@ public final class RealServer implements ParameterResolver, ExecutionCondition {
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         if (!"testcontainers".equals(System.getProperty("it.backend", "distribution"))) {
-            return ConditionEvaluationResult.enabled("backend available");
+            String missing = context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent("database", key -> {
+                String reason = Database.selected().unavailable().orElse("");
+                if (!reason.isEmpty()) {
+                    System.out.println("[refresh-guard] " + reason);
+                }
+                return reason;
+            }, String.class);
+            return missing.isEmpty() ? ConditionEvaluationResult.enabled("database available")
+                    : ConditionEvaluationResult.disabled(missing);
         }
         boolean docker = context.getRoot().getStore(NAMESPACE)
                 .getOrComputeIfAbsent("docker", key -> ContainerServer.dockerPresent(), Boolean.class);

@@ -31,7 +31,7 @@ final class Switches {
     static List<String> families(TestRealm realm) throws SQLException {
         List<String> out = new ArrayList<>();
         try (Connection db = DriverManager.getConnection(realm.server.jdbcUrl(), "postgres", "");
-             PreparedStatement q = db.prepareStatement("SELECT id, state, generation FROM rg_family WHERE realm_id = ? ORDER BY id")) {
+             PreparedStatement q = db.prepareStatement("SELECT id, state, generation FROM RG_FAMILY WHERE realm_id = ? ORDER BY id")) {
             q.setString(1, realmId(realm));
             try (ResultSet rows = q.executeQuery()) {
                 while (rows.next()) {

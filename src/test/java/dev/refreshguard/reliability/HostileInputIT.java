@@ -8,7 +8,6 @@ import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -36,6 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.Database;
 import dev.refreshguard.harness.DistributionServer;
 import dev.refreshguard.harness.Figures;
 import dev.refreshguard.harness.Http;
@@ -691,7 +691,7 @@ class HostileInputIT {
     private List<String> familyRows(List<String> realmIds) {
         String sql = "SELECT * FROM RG_FAMILY WHERE REALM_ID IN (" + String.join(",", realmIds.stream().map(x -> "?").toList())
                 + ") ORDER BY ID";
-        try (Connection db = DriverManager.getConnection(server.jdbcUrl(), DistributionServer.Postgres.USER, "");
+        try (Connection db = Database.connect(server.jdbcUrl());
              PreparedStatement query = db.prepareStatement(sql)) {
             for (int i = 0; i < realmIds.size(); i++) {
                 query.setString(i + 1, realmIds.get(i));

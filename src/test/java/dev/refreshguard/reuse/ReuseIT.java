@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -31,11 +30,13 @@ import com.nimbusds.oauth2.sdk.token.RefreshToken;
 import com.sun.net.httpserver.HttpServer;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.Database;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
@@ -371,16 +372,25 @@ class ReuseIT {
         Oidc spa = realm.spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         String familyId = Oidc.claims(r0).get("rg_fid").asText();
-        try (Connection db = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
+        boolean mariaDb = Database.isMariaDb(server.jdbcUrl());
+        try (Connection db = Database.connect(server.jdbcUrl());
              Statement sql = db.createStatement()) {
-            // A deferred constraint trigger fails the request's transaction at commit, after the rotate step ran.
             sql.execute("CREATE TABLE IF NOT EXISTS rg_test_fail (family_id VARCHAR(36) PRIMARY KEY)");
-            sql.execute("CREATE OR REPLACE FUNCTION rg_test_fail_commit() RETURNS trigger AS $$ BEGIN"
-                    + " IF EXISTS (SELECT 1 FROM rg_test_fail WHERE family_id = NEW.id) THEN"
-                    + " RAISE EXCEPTION 'injected commit failure'; END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
-            sql.execute("DROP TRIGGER IF EXISTS rg_test_fail_trg ON rg_family");
-            sql.execute("CREATE CONSTRAINT TRIGGER rg_test_fail_trg AFTER UPDATE ON rg_family"
-                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_fail_commit()");
+            if (mariaDb) {
+                // MariaDB has no deferred triggers: the rotate step's UPDATE itself fails, and the transaction with it.
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_fail_trg");
+                sql.execute("CREATE TRIGGER rg_test_fail_trg AFTER UPDATE ON RG_FAMILY FOR EACH ROW BEGIN"
+                        + " IF EXISTS (SELECT 1 FROM rg_test_fail WHERE family_id = NEW.ID) THEN"
+                        + " SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END");
+            } else {
+                // A deferred constraint trigger fails the request's transaction at commit, after the rotate step ran.
+                sql.execute("CREATE OR REPLACE FUNCTION rg_test_fail_commit() RETURNS trigger AS $$ BEGIN"
+                        + " IF EXISTS (SELECT 1 FROM rg_test_fail WHERE family_id = NEW.id) THEN"
+                        + " RAISE EXCEPTION 'injected commit failure'; END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_fail_trg ON RG_FAMILY");
+                sql.execute("CREATE CONSTRAINT TRIGGER rg_test_fail_trg AFTER UPDATE ON RG_FAMILY"
+                        + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_fail_commit()");
+            }
             sql.execute("INSERT INTO rg_test_fail VALUES ('" + familyId + "')");
             try {
                 Reply failed = spa.refresh(r0);
@@ -402,7 +412,9 @@ class ReuseIT {
         Reply first = ok(spa.refresh(r0));
         String r1 = first.text("refresh_token");
         String familyId = Oidc.claims(r0).get("rg_fid").asText();
-        try (Connection db = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
+        Assumptions.assumeFalse(Database.isMariaDb(server.jdbcUrl()),
+                "durable revocation is proven on PostgreSQL only: MariaDB has no deferred triggers to fail a commit");
+        try (Connection db = Database.connect(server.jdbcUrl());
              Statement sql = db.createStatement()) {
             // Fails the commit of the first transaction that updates this family — the reuse request's, after its
             // revocation ran — and no later one: a sequence is not rolled back with the transaction it serves.
@@ -413,15 +425,15 @@ class ReuseIT {
                     + " IF EXISTS (SELECT 1 FROM rg_test_durable WHERE family_id = NEW.id) THEN"
                     + " IF nextval('rg_test_durable_seq') = 1 THEN RAISE EXCEPTION 'injected commit failure'; END IF;"
                     + " END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
-            sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON rg_family");
-            sql.execute("CREATE CONSTRAINT TRIGGER rg_test_durable_trg AFTER UPDATE ON rg_family"
+            sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON RG_FAMILY");
+            sql.execute("CREATE CONSTRAINT TRIGGER rg_test_durable_trg AFTER UPDATE ON RG_FAMILY"
                     + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_durable_commit()");
             sql.execute("INSERT INTO rg_test_durable VALUES ('" + familyId + "')");
             try {
                 Reply reuse = spa.refresh(r0);
                 assertThat(reuse.status()).as("the reuse request's transaction failed: %s", reuse).isNotEqualTo(200);
                 Await.until(Duration.ofSeconds(30), "the family revoked in a transaction of its own", () -> {
-                    try (ResultSet row = sql.executeQuery("SELECT state FROM rg_family WHERE id = '" + familyId + "'")) {
+                    try (ResultSet row = sql.executeQuery("SELECT state FROM RG_FAMILY WHERE id = '" + familyId + "'")) {
                         return row.next() && "REVOKED".equals(row.getString(1));
                     } catch (SQLException e) {
                         throw new IllegalStateException(e);
@@ -432,7 +444,7 @@ class ReuseIT {
                 }
             } finally {
                 sql.execute("DELETE FROM rg_test_durable WHERE family_id = '" + familyId + "'");
-                sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON rg_family");
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON RG_FAMILY");
             }
         }
         JsonNode alert = onlyEvent(realm, REUSED);

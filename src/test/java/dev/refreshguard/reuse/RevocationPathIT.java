@@ -77,7 +77,7 @@ class RevocationPathIT {
         assertThat(reuse.text("error_description")).contains("reuse");
 
         try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
-             PreparedStatement s = c.prepareStatement("SELECT state, revoked_reason, COUNT(*) FROM rg_family"
+             PreparedStatement s = c.prepareStatement("SELECT state, revoked_reason, COUNT(*) FROM RG_FAMILY"
                      + " WHERE realm_id = ? GROUP BY state, revoked_reason")) {
             s.setString(1, (String) row(c, root).get("realm_id"));
             Map<String, Long> counts = new TreeMap<>();
@@ -191,7 +191,7 @@ class RevocationPathIT {
     }
 
     private static Map<String, Object> row(Connection c, String familyId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT * FROM rg_family WHERE id = ?")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT * FROM RG_FAMILY WHERE id = ?")) {
             s.setString(1, familyId);
             try (ResultSet rs = s.executeQuery()) {
                 assertThat(rs.next()).as("ledger row of %s", familyId).isTrue();
@@ -206,7 +206,7 @@ class RevocationPathIT {
 
     /** Children of {@code parent} as an exchange would have started them: same realm, client, user and session. */
     private static void seed(Connection c, Map<String, Object> like, String parent, List<String> ids) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO rg_family (id, realm_id, client_id, user_id, session_id,"
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO RG_FAMILY (id, realm_id, client_id, user_id, session_id,"
                 + " offline, parent_id, generation, created_at, rotated_at, rotated_by_ip, state, revoked_at)"
                 + " VALUES (?, ?, ?, ?, ?, FALSE, ?, 0, ?, ?, '127.0.0.1', 'ACTIVE', 0)")) {
             for (String id : ids) {
