@@ -1,5 +1,6 @@
 package dev.refreshguard.alert;
 
+import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
