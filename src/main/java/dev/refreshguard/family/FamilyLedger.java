@@ -182,13 +182,7 @@ public final class FamilyLedger {
     }
 
     public Optional<Family> find(String familyId) {
-        if (!plausibleId(familyId)) {
-            return Optional.empty();
-        }
-        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID = :id")
-                .setParameter("id", familyId)
-                .getResultList();
-        return rows.isEmpty() ? Optional.empty() : Optional.of(toFamily((Object[]) rows.get(0)));
+        return family(familyId, "");
     }
 
     public List<Family> ofUser(String realmId, String userId) {
@@ -215,10 +209,14 @@ public final class FamilyLedger {
      * descendants (and this read, a locking one, sees the latest committed state under any isolation level).
      */
     public Optional<Family> findForUpdate(String familyId) {
+        return family(familyId, " FOR UPDATE");
+    }
+
+    private Optional<Family> family(String familyId, String lock) {
         if (!plausibleId(familyId)) {
             return Optional.empty();
         }
-        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE")
+        List<?> rows = em.createNativeQuery("SELECT " + COLUMNS + " FROM RG_FAMILY WHERE ID = :id" + lock)
                 .setParameter("id", familyId)
                 .getResultList();
         return rows.isEmpty() ? Optional.empty() : Optional.of(toFamily((Object[]) rows.get(0)));
