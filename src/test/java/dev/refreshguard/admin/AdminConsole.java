@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.openqa.selenium.By;
+import org.openqa.selenium.ElementClickInterceptedException;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -147,8 +148,8 @@ final class AdminConsole {
     /** Realm settings → Client policies → Profiles → the profile's name: its page lists its executors. */
     void openClientProfile(String profile) {
         clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
-        scrolledIntoView(By.cssSelector("[data-testid='rs-clientPolicies-tab']")).click();
-        scrolledIntoView(By.cssSelector("[data-testid='rs-policies-clientProfiles-tab']")).click();
+        clickTab(By.cssSelector("[data-testid='rs-clientPolicies-tab']"));
+        clickTab(By.cssSelector("[data-testid='rs-policies-clientProfiles-tab']"));
         // Keycloak's global profiles fill the first page: search for the realm's own.
         visible(By.xpath("//input[@aria-label='Search' or @placeholder='Search']")).sendKeys(profile, Keys.ENTER);
         clickable(By.linkText(profile)).click();
@@ -218,6 +219,15 @@ final class AdminConsole {
         WebElement element = visible(by);
         ((JavascriptExecutor) driver).executeScript("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", element);
         return clickable(by);
+    }
+
+    /** Clicks a tab once nothing overlays it: the tab bar's scroll buttons may still cover it while it scrolls. */
+    private void clickTab(By by) {
+        wait.ignoring(ElementClickInterceptedException.class).ignoring(StaleElementReferenceException.class)
+                .until(d -> {
+                    scrolledIntoView(by).click();
+                    return true;
+                });
     }
 
     private WebElement clickable(By by) {
