@@ -27,13 +27,13 @@ import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
 import dev.refreshguard.alert.AlertVocabulary;
-import dev.refreshguard.alert.GuardSwitch;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.policy.Attribute;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.Setting;
+import dev.refreshguard.realm.RealmSwitch;
 import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
 import dev.refreshguard.reuse.Revocation;
 import dev.refreshguard.reuse.RevocationScope;
@@ -97,7 +97,7 @@ final class GuardAdminResource {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("realm", realm.getName());
         body.put("clientId", client.getClientId());
-        body.put("protected", GuardSwitch.isOn(realm));
+        body.put("protected", RealmSwitch.isOn(realm));
         body.put("attributes", attributes);
         return body;
     }
