@@ -16,12 +16,12 @@ public interface GuardProviderFactory<T extends Provider> extends ProviderFactor
 
     @Override
     default String getId() {
-        return GuardVersion.PROVIDER_ID;
+        return RefreshGuard.PROVIDER_ID;
     }
 
     @Override
     default Map<String, String> getOperationalInfo() {
-        return GuardVersion.info();
+        return RefreshGuard.info();
     }
 
     @Override

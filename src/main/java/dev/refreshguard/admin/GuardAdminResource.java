@@ -26,13 +26,14 @@ import org.keycloak.services.ErrorResponseException;
 import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
-import dev.refreshguard.alert.GuardSwitch;
+import dev.refreshguard.alert.AlertVocabulary;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.policy.Attribute;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.Setting;
+import dev.refreshguard.realm.RealmSwitch;
 import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
 import dev.refreshguard.reuse.Revocation;
 import dev.refreshguard.reuse.RevocationScope;
@@ -96,7 +97,7 @@ final class GuardAdminResource {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("realm", realm.getName());
         body.put("clientId", client.getClientId());
-        body.put("protected", GuardSwitch.isOn(realm));
+        body.put("protected", RealmSwitch.isOn(realm));
         body.put("attributes", attributes);
         return body;
     }
@@ -174,10 +175,10 @@ final class GuardAdminResource {
 
         adminEvent.operation(OperationType.ACTION).resource(ADMIN_EVENT_RESOURCE)
                 .resourcePath(session.getContext().getUri())
-                .detail("family_id", family.id())
-                .detail("user_id", family.userId())
-                .detail("client_id", clientId)
-                .detail("families_revoked", Integer.toString(revoked.families()))
+                .detail(AlertVocabulary.FAMILY_ID, family.id())
+                .detail(AlertVocabulary.USER_ID, family.userId())
+                .detail(AlertVocabulary.CLIENT_ID, clientId)
+                .detail(AlertVocabulary.FAMILIES_REVOKED, Integer.toString(revoked.families()))
                 .success();
 
         Map<String, Object> body = new LinkedHashMap<>();

@@ -15,7 +15,7 @@ import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.PolicyReader;
 
 /**
- * Keycloak's own client validation, then refresh-guard's: every problem {@link Policy#clientProblems} finds becomes
+ * Keycloak's own client validation, then refresh-guard's: every problem {@link Policy#problemsOfClientAttributes} finds becomes
  * a validation error, which the admin REST API and client registration answer with HTTP 400 and the messages.
  */
 final class GuardClientValidationProvider implements ClientValidationProvider {
@@ -58,7 +58,7 @@ final class GuardClientValidationProvider implements ClientValidationProvider {
         if (client == null) {
             return context.toResult();
         }
-        List<String> problems = Policy.clientProblems(client.getAttributes(), client.getRealm()::getAttribute,
+        List<String> problems = Policy.problemsOfClientAttributes(client.getAttributes(), client.getRealm()::getAttribute,
                 PolicyReader.kindOf(client));
         if (problems.isEmpty()) {
             return context.toResult();

@@ -42,14 +42,14 @@ public final class AlertChannels {
      * client, user, session and presenter address of the request; {@code policy} says who gets an email.
      */
     public void reuse(KeycloakSession session, EventBuilder event, ReuseAlert alert, Policy policy) {
-        event.detail("family_id", alert.familyId())
-                .detail("generation", Integer.toString(alert.generation()))
-                .detail("latest_generation", Integer.toString(alert.latestGeneration()))
-                .detail("seconds_since_rotation", alert.secondsSinceRotationText())
-                .detail("first_use_ip", alert.firstUseIpText())
-                .detail("action", alert.action())
-                .detail("sessions_revoked", Integer.toString(alert.sessionsRevoked()))
-                .error(ReuseAlert.EVENT_ERROR);
+        event.detail(AlertVocabulary.FAMILY_ID, alert.familyId())
+                .detail(AlertVocabulary.GENERATION, Integer.toString(alert.generation()))
+                .detail(AlertVocabulary.LATEST_GENERATION, Integer.toString(alert.latestGeneration()))
+                .detail(AlertVocabulary.SECONDS_SINCE_ROTATION, alert.secondsSinceRotationText())
+                .detail(AlertVocabulary.FIRST_USE_IP, alert.firstUseIpText())
+                .detail(AlertVocabulary.ACTION, alert.action())
+                .detail(AlertVocabulary.SESSIONS_REVOKED, Integer.toString(alert.sessionsRevoked()))
+                .error(AlertVocabulary.ERROR_REUSED);
         storeEvenIfTypeNotSaved(session, event);
         alertLog.warn(toJson(alert));
         counter(Meter.REUSE, "realm", alert.realmName(), "client", alert.clientId(), "action", alert.action()).increment();
@@ -113,21 +113,21 @@ public final class AlertChannels {
 
     String toJson(ReuseAlert a) {
         Map<String, Object> line = new LinkedHashMap<>();
-        line.put("alert", ReuseAlert.EVENT_ERROR);
-        line.put("timestamp", Instant.ofEpochMilli(a.time()).toString());
-        line.put("realm", a.realmName());
-        line.put("client_id", a.clientId());
-        line.put("user_id", a.userId());
-        line.put("session_id", a.sessionId());
-        line.put("ip_address", a.presenterIp());
-        line.put("first_use_ip", a.firstUseIp());
-        line.put("user_agent", a.userAgent());
-        line.put("family_id", a.familyId());
-        line.put("generation", a.generation());
-        line.put("latest_generation", a.latestGeneration());
-        line.put("seconds_since_rotation", a.secondsSinceRotation() < 0 ? null : a.secondsSinceRotation());
-        line.put("action", a.action());
-        line.put("sessions_revoked", a.sessionsRevoked());
+        line.put(AlertVocabulary.JSON_ALERT, AlertVocabulary.ERROR_REUSED);
+        line.put(AlertVocabulary.JSON_TIMESTAMP, Instant.ofEpochMilli(a.time()).toString());
+        line.put(AlertVocabulary.JSON_REALM, a.realmName());
+        line.put(AlertVocabulary.CLIENT_ID, a.clientId());
+        line.put(AlertVocabulary.USER_ID, a.userId());
+        line.put(AlertVocabulary.JSON_SESSION_ID, a.sessionId());
+        line.put(AlertVocabulary.JSON_IP_ADDRESS, a.presenterIp());
+        line.put(AlertVocabulary.FIRST_USE_IP, a.firstUseIp());
+        line.put(AlertVocabulary.JSON_USER_AGENT, a.userAgent());
+        line.put(AlertVocabulary.FAMILY_ID, a.familyId());
+        line.put(AlertVocabulary.GENERATION, a.generation());
+        line.put(AlertVocabulary.LATEST_GENERATION, a.latestGeneration());
+        line.put(AlertVocabulary.SECONDS_SINCE_ROTATION, a.secondsSinceRotation() < 0 ? null : a.secondsSinceRotation());
+        line.put(AlertVocabulary.ACTION, a.action());
+        line.put(AlertVocabulary.SESSIONS_REVOKED, a.sessionsRevoked());
         try {
             return json.writeValueAsString(line);
         } catch (JsonProcessingException e) {

@@ -10,13 +10,11 @@ public record ReuseAlert(long time, String realmName, String clientId, String us
                          String presenterIp, String userAgent, String familyId, int generation, int latestGeneration,
                          long secondsSinceRotation, String firstUseIp, String action, int sessionsRevoked) {
 
-    public static final String EVENT_ERROR = "refresh_token_reused";
-
     String secondsSinceRotationText() {
-        return secondsSinceRotation < 0 ? "unknown" : Long.toString(secondsSinceRotation);
+        return secondsSinceRotation < 0 ? AlertVocabulary.UNKNOWN : Long.toString(secondsSinceRotation);
     }
 
     String firstUseIpText() {
-        return firstUseIp == null ? "unknown" : firstUseIp;
+        return firstUseIp == null ? AlertVocabulary.UNKNOWN : firstUseIp;
     }
 }

@@ -35,7 +35,7 @@ public class GuardExecutorConfiguration extends ClientPolicyExecutorConfiguratio
      */
     @Override
     public boolean validateConfig() {
-        List<String> problems = Policy.clientProblems(attributes(), key -> null, ClientKind.CONFIDENTIAL);
+        List<String> problems = Policy.problemsOfClientAttributes(attributes(), key -> null, ClientKind.CONFIDENTIAL);
         if (problems.isEmpty()) {
             return true;
         }

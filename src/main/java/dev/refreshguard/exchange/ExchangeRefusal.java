@@ -8,14 +8,14 @@ import org.keycloak.events.EventBuilder;
 import org.keycloak.protocol.oidc.TokenExchangeContext;
 import org.keycloak.services.CorsErrorResponseException;
 
+import dev.refreshguard.alert.AlertVocabulary;
+
 /**
  * The refusal refresh-guard adds to token exchange: 400 {@code invalid_request} for the client (RFC 8693 §2.2.2,
  * and what Keycloak answers for any unacceptable subject_token), and a TOKEN_EXCHANGE_ERROR event with
  * refresh-guard's own error code for the security team.
  */
 final class ExchangeRefusal {
-
-    static final String FAMILY_REVOKED = "refresh_token_family_revoked";
 
     private final TokenExchangeContext context;
 
@@ -34,9 +34,9 @@ final class ExchangeRefusal {
                 .user(subject.userId())
                 .session(subject.sessionId())
                 .detail(Details.SUBJECT_TOKEN_CLIENT_ID, subject.subjectClientId())
-                .detail("family_id", subject.familyId())
+                .detail(AlertVocabulary.FAMILY_ID, subject.familyId())
                 .detail(Details.REASON, description)
-                .error(FAMILY_REVOKED);
+                .error(AlertVocabulary.ERROR_FAMILY_REVOKED);
         return new CorsErrorResponseException(context.getCors(), OAuthErrorException.INVALID_REQUEST, description,
                 Response.Status.BAD_REQUEST);
     }

@@ -10,10 +10,10 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.protocol.oidc.TokenExchangeContext;
 import org.keycloak.protocol.oidc.TokenExchangeProvider;
 
-import dev.refreshguard.alert.GuardSwitch;
 import dev.refreshguard.exchange.SubjectFamily.Standing;
 import dev.refreshguard.family.NewFamily;
 import dev.refreshguard.policy.PolicyReader;
+import dev.refreshguard.realm.RealmSwitch;
 
 /**
  * Keycloak's standard token exchange, unchanged — same requests, responses and permission checks — except that
@@ -35,7 +35,7 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
 
     @Override
     public boolean supports(TokenExchangeContext context) {
-        if (!GuardSwitch.isOn(context.getRealm())) {
+        if (!RealmSwitch.isOn(context.getRealm())) {
             return false;
         }
         TokenExchangeProvider standard = standard();

@@ -12,7 +12,7 @@ import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.provider.ProviderConfigProperty;
 
 import dev.refreshguard.GuardProviderFactory;
-import dev.refreshguard.GuardVersion;
+import dev.refreshguard.RefreshGuard;
 
 /**
  * The family store's server-wide life: registers the family table's Liquibase changelog with Keycloak (which creates
@@ -35,7 +35,7 @@ public final class FamilySchemaProviderFactory implements JpaEntityProviderFacto
 
         @Override
         public String getFactoryId() {
-            return GuardVersion.PROVIDER_ID;
+            return RefreshGuard.PROVIDER_ID;
         }
 
         @Override
@@ -68,7 +68,7 @@ public final class FamilySchemaProviderFactory implements JpaEntityProviderFacto
 
     @Override
     public Map<String, String> getOperationalInfo() {
-        Map<String, String> info = new LinkedHashMap<>(GuardVersion.info());
+        Map<String, String> info = new LinkedHashMap<>(RefreshGuard.info());
         info.putAll(purge.info());
         return info;
     }

@@ -88,7 +88,7 @@ public final class Policy {
      * Everything the admin API must refuse in a client's attributes: refused values and combinations the client takes
      * part in, realm-only attributes, and unknown {@code refresh.guard.*} keys (typos would otherwise be silently ignored).
      */
-    public static List<String> clientProblems(Map<String, String> clientAttributes, Function<String, String> realmAttribute,
+    public static List<String> problemsOfClientAttributes(Map<String, String> clientAttributes, Function<String, String> realmAttribute,
                                               ClientKind kind) {
         List<String> problems = new ArrayList<>();
         clientAttributes.keySet().stream().sorted()

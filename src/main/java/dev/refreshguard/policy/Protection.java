@@ -5,7 +5,7 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
-import dev.refreshguard.GuardVersion;
+import dev.refreshguard.RefreshGuard;
 
 /**
  * How refresh-guard treats a realm's tokens right now. A realm is protected while the {@code refresh-guard} event
@@ -33,7 +33,7 @@ public enum Protection {
         if (realm == null) {
             return STOCK;
         }
-        if (realm.getEventsListenersStream().anyMatch(GuardVersion.PROVIDER_ID::equals)) {
+        if (realm.getEventsListenersStream().anyMatch(RefreshGuard.PROVIDER_ID::equals)) {
             return ON;
         }
         return realm.getAttribute(SINCE) != null ? BOOKKEEPING : STOCK;

@@ -7,7 +7,7 @@ import org.keycloak.protocol.oidc.refresh.RefreshTokenProvider;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenProviderFactory;
 
 import dev.refreshguard.GuardProviderFactory;
-import dev.refreshguard.GuardVersion;
+import dev.refreshguard.RefreshGuard;
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.alert.AlertMail;
 import dev.refreshguard.family.SqlDialect;
@@ -63,6 +63,6 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
     /** The one instance of this server, for the other providers of this JAR. */
     public static GuardRefreshTokenProviderFactory of(KeycloakSession session) {
         return (GuardRefreshTokenProviderFactory) session.getKeycloakSessionFactory()
-                .getProviderFactory(RefreshTokenProvider.class, GuardVersion.PROVIDER_ID);
+                .getProviderFactory(RefreshTokenProvider.class, RefreshGuard.PROVIDER_ID);
     }
 }

@@ -8,6 +8,7 @@ import org.keycloak.events.EventBuilder;
 import org.keycloak.protocol.oidc.grants.OAuth2GrantType;
 import org.keycloak.services.CorsErrorResponseException;
 
+import dev.refreshguard.alert.AlertVocabulary;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.family.RevocationReason;
@@ -18,10 +19,6 @@ import dev.refreshguard.family.RevocationReason;
  * Keycloak's grant does not replace the event's error with its generic one.
  */
 final class RefreshErrors {
-
-    static final String FAMILY_REVOKED = "refresh_token_family_revoked";
-    static final String EXPIRED = "refresh_token_expired";
-    static final String STALE = "refresh_token_stale";
 
     private final OAuth2GrantType.Context grant;
     private final String userId;
@@ -40,25 +37,25 @@ final class RefreshErrors {
         String description = RevocationReason.REUSE.of(family)
                 ? "Refresh token family revoked after token reuse was detected"
                 : "Refresh token family revoked";
-        event().user(family.userId()).detail("family_id", family.id()).detail(Details.REASON, description).error(FAMILY_REVOKED);
+        event().user(family.userId()).detail(AlertVocabulary.FAMILY_ID, family.id()).detail(Details.REASON, description).error(AlertVocabulary.ERROR_FAMILY_REVOKED);
         return refuse(description);
     }
 
     CorsErrorResponseException unknownFamily(String familyId) {
         String description = "Refresh token family is not known to this server";
-        user(event()).detail("family_id", familyId).detail(Details.REASON, description).error(FAMILY_REVOKED);
+        user(event()).detail(AlertVocabulary.FAMILY_ID, familyId).detail(Details.REASON, description).error(AlertVocabulary.ERROR_FAMILY_REVOKED);
         return refuse(description);
     }
 
     CorsErrorResponseException expired(FamilyClaims claims) {
         String description = "Refresh token expired: past the idle or maximum lifetime of its family";
-        user(event()).detail("family_id", claims.familyId()).detail(Details.REASON, description).error(EXPIRED);
+        user(event()).detail(AlertVocabulary.FAMILY_ID, claims.familyId()).detail(Details.REASON, description).error(AlertVocabulary.ERROR_EXPIRED);
         return refuse(description);
     }
 
     CorsErrorResponseException stale() {
         String description = "Stale refresh token: it was replaced by a newer one before refresh-guard protected the realm";
-        user(event()).detail(Details.REASON, description).error(STALE);
+        user(event()).detail(Details.REASON, description).error(AlertVocabulary.ERROR_STALE);
         return refuse(description);
     }
 

@@ -15,6 +15,7 @@ import org.keycloak.representations.RefreshToken;
 import org.keycloak.util.TokenUtil;
 
 import dev.refreshguard.alert.AlertChannels;
+import dev.refreshguard.alert.AlertVocabulary;
 import dev.refreshguard.alert.ReuseAlert;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
@@ -148,7 +149,7 @@ final class RefreshStep {
         if (answer instanceof Answer.Replay replay) {
             response.setRefreshToken(replay.successor());
             response.setRefreshExpiresIn(replay.successorExp() > 0 ? Math.max(0, replay.successorExp() - now) : 0);
-            errors.event().detail("grace_replay", "true").removeDetail(Details.UPDATED_REFRESH_TOKEN_ID);
+            errors.event().detail(AlertVocabulary.GRACE_REPLAY, AlertVocabulary.TRUE).removeDetail(Details.UPDATED_REFRESH_TOKEN_ID);
             alerts.graceReplay(grant.getRealm().getName(), grant.getClient().getClientId());
         } else if (answer instanceof Answer.Issue && graceSeconds() > 0 && policy.rotation() && response.getRefreshToken() != null) {
             FamilyLedger.of(session).keepSuccessor(successor, response.getRefreshToken(), presentedJwt, successorExp);

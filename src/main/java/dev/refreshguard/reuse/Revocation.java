@@ -5,8 +5,8 @@ import dev.refreshguard.policy.ReuseAction;
 /** One revocation scope per {@code refresh.guard.reuse.action}; each is one small class. */
 public sealed interface Revocation permits RevokeFamily, RevokeUserSession, RevokeAllSessions, AlertOnly {
 
-    /** Revokes what this scope covers, in the request's transaction. */
-    Revoked apply(RevocationScope scope);
+    /** Revokes what this action covers through {@code steps} (a {@link RevocationScope}), in the request's transaction. */
+    Revoked apply(RevocationSteps steps);
 
     /** What a revocation ended: sessions (client sessions for a family, user sessions for the wider scopes) and families. */
     record Revoked(int sessions, int families) {

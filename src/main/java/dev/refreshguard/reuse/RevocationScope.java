@@ -10,7 +10,10 @@ import org.keycloak.models.AuthenticatedClientSessionModel;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
 import org.keycloak.models.UserSessionModel;
+import org.keycloak.services.managers.AuthenticationManager;
+import org.keycloak.services.managers.UserSessionManager;
 
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.family.Family;
@@ -25,7 +28,7 @@ import dev.refreshguard.family.RevocationReason;
  * family's own client.
  */
 public record RevocationScope(KeycloakSession session, RealmModel realm, FamilyLedger ledger, Family family,
-                              RevocationReason reason, long now, AlertChannels alerts) {
+                              RevocationReason reason, long now, AlertChannels alerts) implements RevocationSteps {
 
     /** A scope for revoking {@code family} now, in the request's transaction. */
     public static RevocationScope of(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason,
@@ -34,17 +37,20 @@ public record RevocationScope(KeycloakSession session, RealmModel realm, FamilyL
     }
 
     /** The family and its token-exchange descendants. */
-    List<Family> revokeTree() {
+    @Override
+    public List<Family> revokeTree() {
         return counted(ledger.revokeWithDescendants(family.id(), reason, now));
     }
 
     /** Every online family of the family's user session, with descendants. */
-    List<Family> revokeOnlineSession() {
+    @Override
+    public List<Family> revokeOnlineSession() {
         return counted(ledger.revokeOnlineSession(realm.getId(), family.sessionId(), reason, now));
     }
 
     /** Every family of the family's user, online and offline, with descendants. */
-    List<Family> revokeUser() {
+    @Override
+    public List<Family> revokeUser() {
         return counted(ledger.revokeUser(realm.getId(), family.userId(), reason, now));
     }
 
@@ -79,7 +85,8 @@ public record RevocationScope(KeycloakSession session, RealmModel realm, FamilyL
      * Ends the client sessions that the given families' tokens live in, so that their access tokens are refused by
      * userinfo and introspection as well.
      */
-    int endClientSessions(List<Family> families) {
+    @Override
+    public int endClientSessions(List<Family> families) {
         int ended = 0;
         for (Family f : families) {
             UserSessionModel userSession = f.offline()
@@ -95,5 +102,38 @@ public record RevocationScope(KeycloakSession session, RealmModel realm, FamilyL
             }
         }
         return ended;
+    }
+
+    @Override
+    public boolean endUserSession() {
+        UserSessionModel userSession = session.sessions().getUserSession(realm, family.sessionId());
+        if (userSession == null) {
+            return false;
+        }
+        AuthenticationManager.backchannelLogout(session, realm, userSession, session.getContext().getUri(),
+                session.getContext().getConnection(), session.getContext().getRequestHeaders(), true);
+        return true;
+    }
+
+    @Override
+    public int endAllSessionsOfUser() {
+        UserModel user = session.users().getUserById(realm, family.userId());
+        if (user == null) {
+            return 0;
+        }
+        int sessions = 0;
+        List<UserSessionModel> online = session.sessions().getUserSessionsStream(realm, user).toList();
+        for (UserSessionModel userSession : online) {
+            AuthenticationManager.backchannelLogout(session, realm, userSession, session.getContext().getUri(),
+                    session.getContext().getConnection(), session.getContext().getRequestHeaders(), true);
+            sessions++;
+        }
+        List<UserSessionModel> offline = session.sessions().getOfflineUserSessionsStream(realm, user).toList();
+        UserSessionManager offlineSessions = new UserSessionManager(session);
+        for (UserSessionModel userSession : offline) {
+            offlineSessions.revokeOfflineUserSession(userSession);
+            sessions++;
+        }
+        return sessions;
     }
 }

@@ -8,8 +8,8 @@ import dev.refreshguard.family.Family;
 public final class RevokeFamily implements Revocation {
 
     @Override
-    public Revoked apply(RevocationScope scope) {
-        List<Family> revoked = scope.revokeTree();
-        return new Revoked(scope.endClientSessions(revoked), revoked.size());
+    public Revoked apply(RevocationSteps steps) {
+        List<Family> revoked = steps.revokeTree();
+        return new Revoked(steps.endClientSessions(revoked), revoked.size());
     }
 }

@@ -55,7 +55,7 @@ class AlertsIT {
         assertThat(reuse.text("error")).isEqualTo("invalid_grant");
 
         JsonNode line = log.awaitAlertOfFamily(familyId);
-        JsonNode event = realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", ReuseAlert.EVENT_ERROR).stream()
+        JsonNode event = realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", AlertVocabulary.ERROR_REUSED).stream()
                 .filter(e -> familyId.equals(e.path("details").path("family_id").asText())).findFirst().orElseThrow();
         String loopback = event.get("ipAddress").asText();
         assertThat(loopback).isIn("127.0.0.1", "0:0:0:0:0:0:0:1", "::1");

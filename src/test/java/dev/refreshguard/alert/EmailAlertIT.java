@@ -242,7 +242,7 @@ class EmailAlertIT {
         for (ReceivedLetter letter : letters) {
             tokens.assertNoneIn("the email to " + letter.to(), letter.everything());
         }
-        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", ReuseAlert.EVENT_ERROR)).hasSize(2);
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", AlertVocabulary.ERROR_REUSED)).hasSize(2);
     }
 
     // ---------------------------------------------------------------------------------------------------------

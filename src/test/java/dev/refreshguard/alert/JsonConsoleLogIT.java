@@ -65,7 +65,7 @@ class JsonConsoleLogIT {
         assertThat(record.get("level").asText()).isEqualTo("WARN");
         assertThat(record.hasNonNull("timestamp")).isTrue();
         JsonNode alert = ServerLog.parse(record.get("message").asText());
-        assertThat(alert.get("alert").asText()).isEqualTo(ReuseAlert.EVENT_ERROR);
+        assertThat(alert.get("alert").asText()).isEqualTo(AlertVocabulary.ERROR_REUSED);
         assertThat(alert.get("realm").asText()).isEqualTo(realm.name);
         assertThat(alert.get("client_id").asText()).isEqualTo("spa");
         assertThat(alert.get("user_id").asText()).isEqualTo(realm.userIds.get("alice"));

@@ -251,7 +251,7 @@ class PolicyTest {
         client.put("refresh.guard.rotaton", "off");
         client.put("refresh.guard.grace.seconds", "5");
         client.put("some.other.attribute", "x");
-        List<String> problems = Policy.clientProblems(client, key -> null, ClientKind.CONFIDENTIAL);
+        List<String> problems = Policy.problemsOfClientAttributes(client, key -> null, ClientKind.CONFIDENTIAL);
         assertThat(problems).singleElement().asString()
                 .startsWith("'refresh.guard.rotaton' is not a refresh-guard attribute; client attributes are refresh.guard.rotation,")
                 .doesNotContain("alert.email");
@@ -261,7 +261,7 @@ class PolicyTest {
     void clientProblemsListEveryProblemOnce() {
         Map<String, String> client = Map.of("refresh.guard.rotation", "off", "refresh.guard.grace.seconds", "999",
                 "refresh.guard.idle.seconds", "60", "refresh.guard.max.seconds", "30");
-        List<String> problems = Policy.clientProblems(client, key -> null, PUBLIC);
+        List<String> problems = Policy.problemsOfClientAttributes(client, key -> null, PUBLIC);
         assertThat(problems).hasSize(3).anySatisfy(m -> assertThat(m).startsWith("refresh.guard.grace.seconds accepts an integer from 0 to 300"))
                 .anySatisfy(m -> assertThat(m).startsWith("refresh.guard.max.seconds accepts 0 or a value >="))
                 .anySatisfy(m -> assertThat(m).startsWith("refresh.guard.rotation accepts 'off' only"));

@@ -73,4 +73,44 @@ class AnswerTest {
         }
         assertThat(Answer.of(new RotationOutcome.Rotated(), Protection.BOOKKEEPING, action)).isEqualTo(new Answer.Issue());
     }
+
+    /** Reuse per action, each named: three refuse with their own action, alert-only serves unrotated and alerts. */
+    @Test
+    void reuseAnswerForEachOfTheFourActions() {
+        assertThat(Answer.of(REUSED, Protection.ON, ReuseAction.REVOKE_FAMILY))
+                .isEqualTo(new Answer.RefuseReuse(REUSED, ReuseAction.REVOKE_FAMILY));
+        assertThat(Answer.of(REUSED, Protection.ON, ReuseAction.REVOKE_USER_SESSION))
+                .isEqualTo(new Answer.RefuseReuse(REUSED, ReuseAction.REVOKE_USER_SESSION));
+        assertThat(Answer.of(REUSED, Protection.ON, ReuseAction.REVOKE_ALL_SESSIONS))
+                .isEqualTo(new Answer.RefuseReuse(REUSED, ReuseAction.REVOKE_ALL_SESSIONS));
+        Answer alertOnly = Answer.of(REUSED, Protection.ON, ReuseAction.ALERT_ONLY);
+        assertThat(alertOnly).isEqualTo(new Answer.ServeUnrotated(REUSED));
+        assertThat(((Answer.ServeUnrotated) alertOnly).alert()).as("alert-only still raises the alert").isSameAs(REUSED);
+    }
+
+    /** Every outcome other than reuse is answered the same whatever the action. */
+    @ParameterizedTest
+    @EnumSource(ReuseAction.class)
+    void nonReuseOutcomesDoNotDependOnTheAction(ReuseAction action) {
+        assertThat(Answer.of(new RotationOutcome.Rotated(), Protection.ON, action)).isEqualTo(new Answer.Issue());
+        assertThat(Answer.of(new RotationOutcome.GraceReplay("s", 7), Protection.ON, action)).isEqualTo(new Answer.Replay("s", 7));
+        assertThat(Answer.of(new RotationOutcome.Revoked(REVOKED), Protection.ON, action)).isEqualTo(new Answer.RefuseRevoked(REVOKED));
+        assertThat(Answer.of(new RotationOutcome.Unknown("f9"), Protection.ON, action)).isEqualTo(new Answer.RefuseUnknown("f9"));
+        assertThat(Answer.of(new RotationOutcome.Stale(), Protection.ON, action)).isEqualTo(new Answer.RefuseStale());
+    }
+
+    /** A realm never protected (stock) or switched off (bookkeeping): the same stock answers, no alert, no refusal. */
+    @ParameterizedTest
+    @EnumSource(value = Protection.class, names = "ON", mode = EnumSource.Mode.EXCLUDE)
+    void realmOffOrNeverProtectedRefusesNothing(Protection mode) {
+        for (ReuseAction action : ReuseAction.values()) {
+            for (RotationOutcome outcome : new RotationOutcome[] {REUSED, new RotationOutcome.Revoked(REVOKED),
+                    new RotationOutcome.Unknown("f9"), new RotationOutcome.Stale()}) {
+                assertThat(Answer.of(outcome, mode, action)).as("%s %s %s", mode, action, outcome)
+                        .isEqualTo(new Answer.ServeUnrotated(null));
+            }
+            assertThat(Answer.of(new RotationOutcome.Rotated(), mode, action)).isEqualTo(new Answer.Issue());
+            assertThat(Answer.of(new RotationOutcome.GraceReplay("s", 7), mode, action)).isEqualTo(new Answer.Replay("s", 7));
+        }
+    }
 }

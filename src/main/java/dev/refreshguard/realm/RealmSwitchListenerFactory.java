@@ -1,4 +1,4 @@
-package dev.refreshguard.alert;
+package dev.refreshguard.realm;
 
 import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
@@ -12,6 +12,7 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 
 import dev.refreshguard.GuardProviderFactory;
+import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.RevocationReason;
@@ -25,7 +26,7 @@ import dev.refreshguard.reuse.RevokeFamily;
  * itself follows the RFC 7009 revocation endpoint, so that revoking any refresh token revokes its whole family, and
  * logouts, so that the families of an ended session stop being live at once.
  */
-public final class GuardSwitchListenerFactory implements EventListenerProviderFactory, GuardProviderFactory<EventListenerProvider> {
+public final class RealmSwitchListenerFactory implements EventListenerProviderFactory, GuardProviderFactory<EventListenerProvider> {
 
     @Override
     public EventListenerProvider create(KeycloakSession session) {

@@ -1,0 +1,47 @@
+package dev.refreshguard.alert;
+
+/**
+ * Every word refresh-guard puts into a Keycloak event or the alert JSON line, in one place: security teams
+ * filter on these strings, so they change only here and only on purpose. Revocation reasons are
+ * {@link dev.refreshguard.family.RevocationReason}.
+ */
+public final class AlertVocabulary {
+
+    private AlertVocabulary() {
+    }
+
+    // Event error codes (REFRESH_TOKEN_ERROR, TOKEN_EXCHANGE_ERROR).
+    /** A rotated-away refresh token was presented again. */
+    public static final String ERROR_REUSED = "refresh_token_reused";
+    /** The token's family is revoked or not known to this server. */
+    public static final String ERROR_FAMILY_REVOKED = "refresh_token_family_revoked";
+    /** The token's family is past its idle or maximum lifetime. */
+    public static final String ERROR_EXPIRED = "refresh_token_expired";
+    /** A token replaced by a newer one before the realm was protected. */
+    public static final String ERROR_STALE = "refresh_token_stale";
+
+    // Event detail keys (user events and the admin event of a revocation).
+    public static final String FAMILY_ID = "family_id";
+    public static final String GENERATION = "generation";
+    public static final String LATEST_GENERATION = "latest_generation";
+    public static final String SECONDS_SINCE_ROTATION = "seconds_since_rotation";
+    public static final String FIRST_USE_IP = "first_use_ip";
+    public static final String ACTION = "action";
+    public static final String SESSIONS_REVOKED = "sessions_revoked";
+    public static final String GRACE_REPLAY = "grace_replay";
+    public static final String USER_ID = "user_id";
+    public static final String CLIENT_ID = "client_id";
+    public static final String FAMILIES_REVOKED = "families_revoked";
+
+    /** The text of the {@link #GRACE_REPLAY} detail and of an unknown alert fact. */
+    public static final String TRUE = "true";
+    public static final String UNKNOWN = "unknown";
+
+    // Fields of the alert JSON line only; the others are the detail keys above.
+    public static final String JSON_ALERT = "alert";
+    public static final String JSON_TIMESTAMP = "timestamp";
+    public static final String JSON_REALM = "realm";
+    public static final String JSON_SESSION_ID = "session_id";
+    public static final String JSON_IP_ADDRESS = "ip_address";
+    public static final String JSON_USER_AGENT = "user_agent";
+}
