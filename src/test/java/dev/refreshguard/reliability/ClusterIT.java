@@ -23,6 +23,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import dev.refreshguard.harness.Admin;
+import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.Cluster;
 import dev.refreshguard.harness.Cluster.Node;
 import dev.refreshguard.harness.FamilyEvents;
@@ -121,6 +122,35 @@ class ClusterIT {
         assertThat(introspection.json().path("active").asBoolean()).as("access token of the revoked family, node 2").isFalse();
         assertThat(check(on(n2, "api").userinfo(rotated.text("access_token"))).status()).isEqualTo(401);
         revoked.put(r1, "api");
+    }
+
+    @Test
+    @Order(2)
+    void aTokenFromBeforeProtectionIsAdoptedOnceWhicheverNodeItReaches() {
+        TestRealm live = TestRealm.stock(n1, "cluster-adopt");
+        Oidc spaOn1 = new Oidc(n1, live.name, "spa", null);
+        Oidc spaOn2 = new Oidc(n2, live.name, "spa", null);
+        String old = ok(spaOn1.password("alice", "alice")).text("refresh_token");
+        String raced = ok(spaOn2.password("bob", "bob")).text("refresh_token");
+        live.admin.ok("PUT", "/" + live.name + "/events/config", Map.of("eventsEnabled", true,
+                "eventsListeners", List.of("jboss-logging", "refresh-guard"), "enabledEventTypes", TestRealm.SAVED_EVENTS));
+        Admin adminOn2 = new Admin(n2);
+        Await.until(Duration.ofSeconds(30), "node 2 sees the realm protected", () -> adminOn2
+                .ok("GET", "/" + live.name + "/events/config", null).json().path("eventsListeners").toString().contains("refresh-guard"));
+
+        Reply adopted = check(spaOn1.refresh(old));
+        assertThat(adopted.status()).as("adoption on node 1: %s", adopted).isEqualTo(200);
+        Reply replay = check(spaOn2.refresh(old));
+        assertThat(replay.status()).as("replay on node 2 of a token adopted on node 1: %s", replay).isEqualTo(400);
+        assertThat(replay.text("error")).isEqualTo("invalid_grant");
+        assertThat(replay.text("error_description")).containsIgnoringCase("reuse");
+
+        List<Reply> replies = Racers.race(RACERS, RACE_TIMEOUT, i -> (i % 2 == 0 ? spaOn1 : spaOn2).refresh(raced));
+        racersRun += RACERS;
+        replies.forEach(witness::saw);
+        assertThat(replies.stream().filter(r -> r.status() == 200)).as("first presentations of one old token on both nodes").hasSize(1);
+        assertThat(replies.stream().filter(r -> r.status() != 200))
+                .allSatisfy(r -> assertThat(r.status()).as("%s", r).isEqualTo(400));
     }
 
     @Test
