@@ -1,7 +1,7 @@
 package dev.refreshguard.policy;
 
 import org.jboss.logging.Logger;
-import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
@@ -45,20 +45,19 @@ public enum Protection {
     }
 
     /**
-     * Remembers that a realm is protected, in a transaction of its own: concurrent first requests may race to
-     * write it, and a losing writer must not fail the token request it serves.
+     * Remembers that a realm is protected, in a transaction of its own: another node may race to write it, and a
+     * losing writer must fail nothing.
      */
-    public static void remember(KeycloakSession session, RealmModel realm, long now) {
-        String realmId = realm.getId();
+    public static void remember(KeycloakSessionFactory factory, String realmId, long now) {
         try {
-            KeycloakModelUtils.runJobInTransaction(session.getKeycloakSessionFactory(), own -> {
+            KeycloakModelUtils.runJobInTransaction(factory, own -> {
                 RealmModel stored = own.realms().getRealm(realmId);
                 if (stored != null && stored.getAttribute(SINCE) == null) {
                     stored.setAttribute(SINCE, Long.toString(now));
                 }
             });
         } catch (RuntimeException e) {
-            LOG.debugf(e, "Realm %s: another request remembered the protection first", realm.getName());
+            LOG.debugf(e, "Realm %s: another node remembered the protection first", realmId);
         }
     }
 }

@@ -62,7 +62,7 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
     private Protection mode(RealmModel realm) {
         Protection mode = Protection.of(realm);
         if (mode == Protection.ON && Protection.unremembered(realm)) {
-            Protection.remember(session, realm, org.keycloak.common.util.Time.currentTime());
+            factory.rememberProtected(session, realm);
         }
         return mode;
     }

@@ -1,7 +1,13 @@
 package dev.refreshguard.refresh;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 import org.keycloak.Config;
+import org.keycloak.common.util.Time;
+import org.keycloak.executors.ExecutorsProvider;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenProvider;
 import org.keycloak.protocol.oidc.refresh.RefreshTokenProviderFactory;
@@ -12,6 +18,7 @@ import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.alert.AlertMail;
 import dev.refreshguard.family.SqlDialect;
 import dev.refreshguard.policy.PolicyReader;
+import dev.refreshguard.policy.Protection;
 
 /**
  * Issues and refreshes refresh tokens in protected realms; every other realm keeps Keycloak's default provider.
@@ -24,7 +31,10 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
 
     private PolicyReader policies;
     private AlertChannels alerts;
-    private volatile SqlDialect dialect;
+    private static final String PROTECTION_EXECUTOR = "refresh-guard-protection";
+
+    private final Set<String> remembering = ConcurrentHashMap.newKeySet();
+    private SqlDialect dialect;
 
     @Override
     public RefreshTokenProvider create(KeycloakSession session) {
@@ -43,13 +53,32 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
     }
 
     /** Which database stores the families: asked once, on the first adoption, and kept for the server's life. */
-    SqlDialect dialect(KeycloakSessionFactory sessionFactory) {
-        SqlDialect known = dialect;
-        if (known == null) {
-            known = SqlDialect.detect(sessionFactory);
-            dialect = known;
+    /** Detected by the first caller only: concurrent first refreshes must not each borrow a second connection. */
+    synchronized SqlDialect dialect(KeycloakSessionFactory sessionFactory) {
+        if (dialect == null) {
+            dialect = SqlDialect.detect(sessionFactory);
         }
-        return known;
+        return dialect;
+    }
+
+    /**
+     * Remembers a realm seen protected, off the request thread and once per realm at a time on this node: the request
+     * keeps its own database connection, and a burst of first refreshes does not become a burst of realm writes.
+     */
+    void rememberProtected(KeycloakSession session, RealmModel realm) {
+        String realmId = realm.getId();
+        if (!remembering.add(realmId)) {
+            return;
+        }
+        KeycloakSessionFactory sessionFactory = session.getKeycloakSessionFactory();
+        long now = Time.currentTime();
+        session.getProvider(ExecutorsProvider.class).getExecutor(PROTECTION_EXECUTOR).execute(() -> {
+            try {
+                Protection.remember(sessionFactory, realmId, now);
+            } finally {
+                remembering.remove(realmId);
+            }
+        });
     }
 
     public PolicyReader policies() {
