@@ -47,10 +47,7 @@ public abstract class Database {
     /** Keycloak's options for one database: {@code --db}, {@code --db-url}, credentials. */
     public List<String> keycloakOptions(String database) {
         List<String> options = new ArrayList<>(List.of("--db=" + kind(), "--db-url=" + keycloakUrl(database),
-                "--db-username=" + user(),
-                // Several servers of one run share the database server (PostgreSQL allows 100 connections by
-                // default); Keycloak's own pool may grow to 100 under the racers.
-                "--db-pool-max-size=25"));
+                "--db-username=" + user()));
         if (!password().isEmpty()) {
             options.add("--db-password=" + password());
         }
