@@ -21,11 +21,15 @@ public enum SqlDialect {
             return "INSERT INTO " + table + " (" + columns + ") VALUES (" + values + ") ON CONFLICT DO NOTHING";
         }
     },
-    /** MariaDB and MySQL: {@code INSERT IGNORE}. */
+    /**
+     * MariaDB and MySQL: {@code ON DUPLICATE KEY UPDATE} of nothing. Not {@code INSERT IGNORE}: on a duplicate that
+     * takes a shared lock, and the concurrent losers then deadlock upgrading it for the rotate step's UPDATE; this
+     * form takes the exclusive lock at once, so the losers queue.
+     */
     MYSQL {
         @Override
         String insertIfAbsent(String table, String columns, String values) {
-            return "INSERT IGNORE INTO " + table + " (" + columns + ") VALUES (" + values + ")";
+            return "INSERT INTO " + table + " (" + columns + ") VALUES (" + values + ") ON DUPLICATE KEY UPDATE ID = ID";
         }
     },
     /**
