@@ -3,13 +3,14 @@ package dev.refreshguard.family;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
 
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+
+import org.keycloak.common.util.SecretGenerator;
 
 /**
  * Seals a successor refresh token for the grace window so that only the holder of its parent can open it:
@@ -21,12 +22,10 @@ final class SuccessorSeal {
     private static final int IV_BYTES = 12;
     private static final int TAG_BITS = 128;
 
-    private final SecureRandom random = new SecureRandom();
-
     String seal(String successor, String parentToken) {
         try {
-            byte[] iv = new byte[IV_BYTES];
-            random.nextBytes(iv);
+            // Keycloak's one shared SecureRandom: a ledger (and its seal) is made per request, a generator is not.
+            byte[] iv = SecretGenerator.getInstance().randomBytes(IV_BYTES);
             Cipher cipher = cipher(Cipher.ENCRYPT_MODE, parentToken, iv);
             byte[] sealed = cipher.doFinal(successor.getBytes(StandardCharsets.US_ASCII));
             byte[] out = new byte[IV_BYTES + sealed.length];

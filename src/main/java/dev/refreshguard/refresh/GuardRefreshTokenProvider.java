@@ -39,6 +39,8 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
     private final PolicyReader policies;
     private final AlertChannels alerts;
     private final GuardRefreshTokenProviderFactory factory;
+    /** The realm's mode as {@code supports} found it: one request, one realm; not derived again per step. */
+    private Protection mode;
 
     GuardRefreshTokenProvider(KeycloakSession session, PolicyReader policies, AlertChannels alerts,
                               GuardRefreshTokenProviderFactory factory) {
@@ -60,11 +62,15 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
 
     /** A realm seen protected is remembered once, so that switching it off later keeps the ledger's bookkeeping. */
     private Protection mode(RealmModel realm) {
-        Protection mode = Protection.of(realm);
+        mode = Protection.of(realm);
         if (mode == Protection.ON && Protection.unremembered(realm)) {
             factory.rememberProtected(session, realm);
         }
         return mode;
+    }
+
+    private Protection modeOf(RealmModel realm) {
+        return mode != null ? mode : mode(realm);
     }
 
     @Override
@@ -74,7 +80,7 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
         RefreshStep refresh = ctx.responseBuilder() instanceof GuardedTokenManager.GuardedResponseBuilder guarded
                 ? guarded.step() : null;
         Policy policy = refresh != null ? refresh.policy() : policies.of(clientSession.getClient());
-        boolean limits = refresh != null ? refresh.limitsLifetimes() : Protection.of(clientSession.getRealm()) == Protection.ON;
+        boolean limits = refresh != null ? refresh.limitsLifetimes() : modeOf(clientSession.getRealm()) == Protection.ON;
 
         // The family of the token being issued: the one place it is known.
         FamilyClaims claims = refresh != null ? refresh.successorClaims() : startFamily(clientSession, token);
@@ -106,8 +112,7 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
     public TokenManager.AccessTokenResponseBuilder refreshAccessToken(RefreshTokenContext ctx) throws OAuthErrorException {
         ClientModel client = ctx.grantContext().getClient();
         RefreshStep step = RefreshStep.start(session, ctx.grantContext(), policies.of(client),
-                Protection.of(ctx.grantContext().getRealm()), alerts, factory.dialect(session.getKeycloakSessionFactory()),
-                ctx.oldRefreshToken());
+                modeOf(ctx.grantContext().getRealm()), alerts, factory::dialect, ctx.oldRefreshToken());
         try {
             return super.refreshAccessToken(new RefreshTokenContext(ctx.oldRefreshToken(), ctx.grantContext(), ctx.grant(),
                     new GuardedTokenManager(step), ctx.scopeParameter(), ctx.resourceParameter()));

@@ -34,7 +34,8 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
     private static final String PROTECTION_EXECUTOR = "refresh-guard-protection";
 
     private final Set<String> remembering = ConcurrentHashMap.newKeySet();
-    private SqlDialect dialect;
+    private volatile SqlDialect dialect;
+    private KeycloakSessionFactory sessionFactory;
 
     @Override
     public RefreshTokenProvider create(KeycloakSession session) {
@@ -52,13 +53,27 @@ public final class GuardRefreshTokenProviderFactory implements RefreshTokenProvi
         return ORDER;
     }
 
-    /** Which database stores the families: asked once, on the first adoption, and kept for the server's life. */
-    /** Detected by the first caller only: concurrent first refreshes must not each borrow a second connection. */
-    synchronized SqlDialect dialect(KeycloakSessionFactory sessionFactory) {
-        if (dialect == null) {
-            dialect = SqlDialect.detect(sessionFactory);
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+        sessionFactory = factory;
+    }
+
+    /**
+     * Which database stores the families: asked on the first adoption (the only step whose SQL differs) and kept for
+     * the server's life. Only the first callers synchronise, so that concurrent first adoptions do not each borrow a
+     * second connection; later calls read one volatile field.
+     */
+    SqlDialect dialect() {
+        SqlDialect known = dialect;
+        if (known != null) {
+            return known;
         }
-        return dialect;
+        synchronized (this) {
+            if (dialect == null) {
+                dialect = SqlDialect.detect(sessionFactory);
+            }
+            return dialect;
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.refreshguard.refresh;
 
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import org.keycloak.OAuth2Constants;
 import org.keycloak.common.util.Time;
@@ -54,7 +55,8 @@ final class RefreshStep {
     private final Policy policy;
     private final Protection mode;
     private final AlertChannels alerts;
-    private final SqlDialect dialect;
+    /** Asked only by an adoption, the one step whose SQL differs between databases. */
+    private final Supplier<SqlDialect> dialect;
     private final RefreshToken presentedToken;
     private final String presentedJwt;
     private final boolean offline;
@@ -71,7 +73,7 @@ final class RefreshStep {
     private Answer answer;
 
     private RefreshStep(KeycloakSession session, OAuth2GrantType.Context grant, Policy policy, Protection mode,
-                        AlertChannels alerts, SqlDialect dialect, RefreshToken presentedToken) {
+                        AlertChannels alerts, Supplier<SqlDialect> dialect, RefreshToken presentedToken) {
         this.session = session;
         this.grant = grant;
         this.policy = policy;
@@ -86,7 +88,7 @@ final class RefreshStep {
     }
 
     static RefreshStep start(KeycloakSession session, OAuth2GrantType.Context grant, Policy policy, Protection mode,
-                             AlertChannels alerts, SqlDialect dialect, RefreshToken presentedToken) {
+                             AlertChannels alerts, Supplier<SqlDialect> dialect, RefreshToken presentedToken) {
         RefreshStep step = new RefreshStep(session, grant, policy, mode, alerts, dialect, presentedToken);
         if (step.presented != null) {
             step.refuseIfExpired(step.presented);
@@ -175,7 +177,7 @@ final class RefreshStep {
     private RotationOutcome ledgerStep() {
         FamilyLedger ledger = FamilyLedger.of(session);
         if (adoption != null) {
-            return ledger.adopt(adoption, stale, dialect, presented, presentedJwt, now, remoteAddr(), graceSeconds(), policy.rotation());
+            return ledger.adopt(adoption, stale, dialect.get(), presented, presentedJwt, now, remoteAddr(), graceSeconds(), policy.rotation());
         }
         return policy.rotation() ? ledger.rotate(presented, presentedJwt, now, remoteAddr(), graceSeconds()) : ledger.keep(presented);
     }

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.harness.DistributionServer;
 import dev.refreshguard.harness.TestRealm;
 
@@ -27,8 +28,9 @@ final class SqlCount {
     record Profile(String realm, String request, int statements, List<String> kinds) {
     }
 
-    static final List<String> OPTIONS = List.of("--log-level=INFO,org.hibernate.SQL:debug");
-    private static final String SQL_CATEGORY = "[org.hibernate.SQL]";
+    static final List<String> OPTIONS = List.of("--log-level=INFO,org.hibernate.SQL:debug," + FamilyLedger.SQL_LOG_CATEGORY + ":debug");
+    /** Hibernate's statements, and refresh-guard's plain-JDBC ones (the rotate step). */
+    private static final List<String> SQL_CATEGORIES = List.of("[org.hibernate.SQL]", "[" + FamilyLedger.SQL_LOG_CATEGORY + "]");
     static final int SAMPLES = 5;
 
     private final DistributionServer server;
@@ -112,9 +114,11 @@ final class SqlCount {
             file.readFully(bytes);
             List<String> statements = new ArrayList<>();
             for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
-                int at = line.indexOf(SQL_CATEGORY);
-                if (at >= 0) {
-                    statements.add(kind(line.substring(line.indexOf(") ", at) + 2)));
+                for (String category : SQL_CATEGORIES) {
+                    int at = line.indexOf(category);
+                    if (at >= 0) {
+                        statements.add(kind(line.substring(line.indexOf(") ", at) + 2)));
+                    }
                 }
             }
             return statements;
