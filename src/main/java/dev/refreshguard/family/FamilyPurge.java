@@ -44,10 +44,13 @@ final class FamilyPurge {
 
     private final KeycloakSessionFactory factory;
     private final PurgeSettings settings;
+    /** Runs after every batch: the pass is still alive (see {@link FamilyPurgeTask}). */
+    private final Runnable heartbeat;
 
-    FamilyPurge(KeycloakSessionFactory factory, PurgeSettings settings) {
+    FamilyPurge(KeycloakSessionFactory factory, PurgeSettings settings, Runnable heartbeat) {
         this.factory = factory;
         this.settings = settings;
+        this.heartbeat = heartbeat;
     }
 
     /** What one pass did. */
@@ -75,6 +78,40 @@ final class FamilyPurge {
                 .executeUpdate() == 1);
     }
 
+    /**
+     * Renews a claim while its pass runs, so that no node claims the next interval before a long pass is over; if the
+     * node dies, the renewals stop and another node claims the task once a claim's slack has passed.
+     */
+    static void renew(KeycloakSessionFactory factory, String task, long nowMillis) {
+        KeycloakModelUtils.runJobInTransaction(factory, session -> em(session)
+                .createNativeQuery("UPDATE RG_SCHEDULE SET LAST_RUN = :now WHERE TASK = :task AND LAST_RUN < :now")
+                .setParameter("now", nowMillis)
+                .setParameter("task", task)
+                .executeUpdate());
+    }
+
+    /**
+     * Between two batches: renew the claim, then wait {@code purge-pause} percent of the batch's own time. The pause
+     * follows the database's load (a slow batch waits longer), so refreshes are served between batches however busy
+     * the database is; a pass over a backlog takes about twice as long at the default.
+     *
+     * @return false when the thread was interrupted (the server is stopping): the pass ends after this batch
+     */
+    private boolean pace(long batchStartedNanos) {
+        heartbeat.run();
+        long pauseMillis = (System.nanoTime() - batchStartedNanos) / 1_000_000 * settings.pausePercent() / 100;
+        if (pauseMillis <= 0) {
+            return !Thread.currentThread().isInterrupted();
+        }
+        try {
+            Thread.sleep(pauseMillis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     Pass run(long now) {
         long started = System.nanoTime();
         Map<String, Integer> deleted = new HashMap<>();
@@ -88,6 +125,7 @@ final class FamilyPurge {
 
     private void deleteStopped(String state, long stoppedBefore, Map<String, Integer> deletedByRealm) {
         while (true) {
+            long batchStarted = System.nanoTime();
             Integer done = KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
                 EntityManager em = em(session);
                 List<?> rows = em.createNativeQuery("SELECT ID, REALM_ID FROM RG_FAMILY WHERE STATE = :state AND REVOKED_AT <= :before")
@@ -113,7 +151,7 @@ final class FamilyPurge {
                 byRealm.forEach((realmId, n) -> deletedByRealm.merge(realmId, n, Integer::sum));
                 return rows.size();
             });
-            if (done < settings.batchSize()) {
+            if (done < settings.batchSize() || !pace(batchStarted)) {
                 return;
             }
         }
@@ -125,10 +163,11 @@ final class FamilyPurge {
         String[] after = {""};
         Map<String, ClientFacts> clients = new HashMap<>();
         while (true) {
+            long batchStarted = System.nanoTime();
             Integer seen = KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
                 EntityManager em = em(session);
                 List<?> rows = em.createNativeQuery("SELECT ID, REALM_ID, CLIENT_ID, SESSION_ID, OFFLINE, GENERATION, CREATED_AT,"
-                                + " ROTATED_AT, SUCCESSOR_EXP, CASE WHEN SUCCESSOR <> '' THEN 1 ELSE 0 END"
+                                + " ROTATED_AT, SUCCESSOR_EXP, CASE WHEN SUCCESSOR <> '' THEN 1 ELSE 0 END, USER_ID"
                                 + " FROM RG_FAMILY WHERE STATE = :state AND REVOKED_AT = 0 AND ID > :after ORDER BY ID")
                         .setParameter("state", ACTIVE)
                         .setParameter("after", after[0])
@@ -144,6 +183,7 @@ final class FamilyPurge {
                 after[0] = batch.get(batch.size() - 1).id();
                 counts[2] += batch.size();
                 Set<String> sessionsHeld = clientSessions(session, batch);
+                Map<String, Integer> usersNotBefore = usersNotBefore(session, batch);
                 List<String> ended = new ArrayList<>();
                 List<String> unsealed = new ArrayList<>();
                 long latestUnsealed = 0;
@@ -151,7 +191,8 @@ final class FamilyPurge {
                     ClientFacts client = clients.computeIfAbsent(f.realmId() + '/' + f.clientUuid(), k -> factsOf(session, f));
                     boolean sessionGone = f.createdAt() <= now - SESSION_SETTLE_SECONDS
                             && !sessionsHeld.contains(f.clientSessionKey());
-                    if (client == null || sessionGone || unusable(f, client, now)) {
+                    int userNotBefore = usersNotBefore.getOrDefault(f.userId(), 0);
+                    if (client == null || sessionGone || unusable(f, client, userNotBefore, now)) {
                         ended.add(f.id());
                     } else if (f.sealed() && now - f.rotatedAt() > client.policy().graceSeconds()) {
                         unsealed.add(f.id());
@@ -176,7 +217,7 @@ final class FamilyPurge {
                 }
                 return rows.size();
             });
-            if (seen < settings.batchSize()) {
+            if (seen < settings.batchSize() || !pace(batchStarted)) {
                 return counts;
             }
         }
@@ -185,10 +226,11 @@ final class FamilyPurge {
     /**
      * Past the family's own maximum (counted from its start, never extended), its own idle time, the expiry of its
      * newest token as the ledger last saw it (which includes Keycloak's own limits), or minted before the realm's or
-     * client's not-before (an admin's "push revocation"). With rotation off the ledger does not see refreshes, so only
-     * the maximum counts.
+     * client's not-before (an admin's "push revocation") or the user's (an admin's "Sign out" of the user, which leaves
+     * offline sessions in place but makes Keycloak refuse their older tokens). With rotation off the ledger does not
+     * see refreshes, so only the maximum counts.
      */
-    static boolean unusable(Live f, ClientFacts client, long now) {
+    static boolean unusable(Live f, ClientFacts client, int userNotBefore, long now) {
         Policy policy = client.policy();
         int max = policy.maxSeconds(f.offline());
         if (max > 0 && now > f.createdAt() + max) {
@@ -198,7 +240,7 @@ final class FamilyPurge {
             return false;
         }
         int idle = policy.idleSeconds(f.offline());
-        if (idle > 0 && now > f.rotatedAt() + idle || f.rotatedAt() < client.notBefore()) {
+        if (idle > 0 && now > f.rotatedAt() + idle || f.rotatedAt() < Math.max(client.notBefore(), userNotBefore)) {
             return true;
         }
         return f.generation() > 0 && f.newestExp() > 0 && now > f.newestExp();
@@ -239,6 +281,23 @@ final class FamilyPurge {
         return held;
     }
 
+    /**
+     * The not-before of the batch's users who have one. Read from Keycloak's user table: local users and users
+     * imported from a federation provider (a provider without import keeps its own and is not consulted).
+     */
+    private static Map<String, Integer> usersNotBefore(KeycloakSession session, List<Live> batch) {
+        Set<String> userIds = new HashSet<>();
+        batch.forEach(f -> userIds.add(f.userId()));
+        Map<String, Integer> notBefore = new HashMap<>();
+        for (Object row : em(session).createNativeQuery("SELECT ID, NOT_BEFORE FROM USER_ENTITY WHERE ID IN (:ids) AND NOT_BEFORE > 0")
+                .setParameter("ids", userIds)
+                .getResultList()) {
+            Object[] r = (Object[]) row;
+            notBefore.put((String) r[0], ((Number) r[1]).intValue());
+        }
+        return notBefore;
+    }
+
     private static boolean onlineClientSessionExists(KeycloakSession session, Live f) {
         RealmModel realm = session.realms().getRealm(f.realmId());
         UserSessionModel userSession = realm == null ? null : session.sessions().getUserSession(realm, f.sessionId());
@@ -258,11 +317,11 @@ final class FamilyPurge {
 
     /** What the walk reads of a live family. */
     record Live(String id, String realmId, String clientUuid, String sessionId, boolean offline, int generation,
-                long createdAt, long rotatedAt, long newestExp, boolean sealed) {
+                long createdAt, long rotatedAt, long newestExp, boolean sealed, String userId) {
 
         static Live of(Object[] r) {
             return new Live((String) r[0], (String) r[1], (String) r[2], (String) r[3], bool(r[4]), (int) number(r[5]),
-                    number(r[6]), number(r[7]), number(r[8]), number(r[9]) != 0);
+                    number(r[6]), number(r[7]), number(r[8]), number(r[9]) != 0, (String) r[10]);
         }
 
         String clientSessionKey() {

@@ -1,7 +1,10 @@
 package dev.refreshguard.family;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Time;
+import org.keycloak.executors.ExecutorsProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.services.scheduled.ClusterAwareScheduledTaskRunner;
@@ -11,7 +14,9 @@ import org.keycloak.timer.TimerProvider;
 /**
  * The periodic purge, scheduled the way Keycloak schedules its own clean-up tasks: every node's timer fires each
  * interval, Keycloak's cluster-aware runner keeps two nodes from running it at once, and the claim in RG_SCHEDULE
- * lets only the first node of each interval do a pass.
+ * lets only the first node of each interval do a pass. The pass itself runs on an executor of its own: a long pass
+ * (a backlog of millions of rows, paced) must not hold up the timer thread that Keycloak's own clean-up tasks share.
+ * While it runs, it renews its claim, so no node starts another pass before it is over.
  */
 final class FamilyPurgeTask implements ScheduledTask {
 
@@ -19,8 +24,11 @@ final class FamilyPurgeTask implements ScheduledTask {
     private static final String CLAIM = "family-purge";
     private static final Logger LOG = Logger.getLogger(FamilyPurgeTask.class);
 
+    private static final String EXECUTOR = "refresh-guard-purge";
+
     private final KeycloakSessionFactory factory;
     private final PurgeSettings settings;
+    private final AtomicBoolean passRunning = new AtomicBoolean();
 
     private FamilyPurgeTask(KeycloakSessionFactory factory, PurgeSettings settings) {
         this.factory = factory;
@@ -46,11 +54,35 @@ final class FamilyPurgeTask implements ScheduledTask {
 
     @Override
     public void run(KeycloakSession session) {
+        if (passRunning.get()) {
+            LOG.debug("family purge: the previous pass on this node is still running");
+            return;
+        }
         if (!FamilyPurge.claim(factory, CLAIM, Time.currentTimeMillis(), settings.intervalSeconds() * 1000L)) {
             LOG.debug("family purge of this interval ran on another node");
             return;
         }
-        FamilyPurge.Pass pass = new FamilyPurge(factory, settings).run(Time.currentTime());
+        passRunning.set(true);
+        try {
+            session.getProvider(ExecutorsProvider.class).getExecutor(EXECUTOR).execute(this::pass);
+        } catch (RuntimeException e) {
+            passRunning.set(false);
+            throw e;
+        }
+    }
+
+    private void pass() {
+        try {
+            logged(new FamilyPurge(factory, settings, () -> FamilyPurge.renew(factory, CLAIM, Time.currentTimeMillis()))
+                    .run(Time.currentTime()));
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "refresh-guard family purge pass failed; the next interval tries again");
+        } finally {
+            passRunning.set(false);
+        }
+    }
+
+    private static void logged(FamilyPurge.Pass pass) {
         // One line per pass and node: operators (and the cluster test) see where and how often it ran.
         LOG.infof("refresh-guard family purge: %d deleted in %d ms, %d live checked, %d ended, %d grace successors cleared"
                         + " in %d ms; %d ms in all", pass.deleted(), pass.deleteMillis(), pass.liveChecked(), pass.ended(),

@@ -16,26 +16,33 @@ import org.keycloak.provider.ProviderConfigurationBuilder;
  * @param retentionSeconds        how long an ended (session gone, past its maximum) family is kept before it is deleted
  * @param revokedRetentionSeconds how long a revoked family is kept for incident responders before it is deleted
  * @param batchSize               families per purge transaction: the most rows one short transaction locks
+ * @param pausePercent            after each batch the pass waits this share of the batch's own time (100: as long again),
+ *                                so that it takes at most about half of the database's attention; 0 runs batches back to back
  */
-public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revokedRetentionSeconds, int batchSize) {
+public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revokedRetentionSeconds, int batchSize,
+                            int pausePercent) {
 
     static final String INTERVAL = "purge-interval";
     static final String RETENTION = "retention";
     static final String REVOKED_RETENTION = "revoked-retention";
     static final String BATCH_SIZE = "purge-batch-size";
+    static final String PAUSE = "purge-pause";
 
     static final int DEFAULT_INTERVAL = 3600;
     static final int DEFAULT_RETENTION = 86_400;
     static final int DEFAULT_REVOKED_RETENTION = 3 * 86_400;
     static final int DEFAULT_BATCH_SIZE = 500;
     private static final int MAX_BATCH_SIZE = 10_000;
+    static final int DEFAULT_PAUSE = 100;
+    private static final int MAX_PAUSE = 1000;
 
     static PurgeSettings from(Config.Scope config) {
         return new PurgeSettings(
                 read(config, INTERVAL, DEFAULT_INTERVAL, 0, Integer.MAX_VALUE),
                 read(config, RETENTION, DEFAULT_RETENTION, 0, Integer.MAX_VALUE),
                 read(config, REVOKED_RETENTION, DEFAULT_REVOKED_RETENTION, 0, Integer.MAX_VALUE),
-                read(config, BATCH_SIZE, DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE));
+                read(config, BATCH_SIZE, DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE),
+                read(config, PAUSE, DEFAULT_PAUSE, 0, MAX_PAUSE));
     }
 
     boolean enabled() {
@@ -49,6 +56,7 @@ public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revok
         info.put(RETENTION, Integer.toString(retentionSeconds));
         info.put(REVOKED_RETENTION, Integer.toString(revokedRetentionSeconds));
         info.put(BATCH_SIZE, Integer.toString(batchSize));
+        info.put(PAUSE, Integer.toString(pausePercent));
         return info;
     }
 
@@ -65,6 +73,10 @@ public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revok
                 .add()
                 .property().name(BATCH_SIZE).type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(DEFAULT_BATCH_SIZE)
                 .helpText("Families per purge transaction (1-" + MAX_BATCH_SIZE + "): the most rows a purge holds locked at once.")
+                .add()
+                .property().name(PAUSE).type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(DEFAULT_PAUSE)
+                .helpText("After each purge transaction, wait this percentage of the time it took (0-" + MAX_PAUSE
+                        + "; 100 = as long again), so that refreshes keep the database's attention during a long pass.")
                 .add()
                 .build();
     }
@@ -83,6 +95,6 @@ public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revok
             // reported below
         }
         throw new IllegalArgumentException("refresh-guard option " + name + " accepts an integer from " + min + " to " + max
-                + " (seconds, except " + BATCH_SIZE + "); got '" + raw + "'");
+                + " (seconds, except " + BATCH_SIZE + " and " + PAUSE + "); got '" + raw + "'");
     }
 }

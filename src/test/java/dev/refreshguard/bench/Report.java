@@ -214,7 +214,9 @@ final class Report {
 
     private static String row(String label, Stats s) {
         return "| " + label + " | " + s.requests() + " | " + s.errors() + " | " + ms(s.p50()) + " | " + ms(s.p95()) + " | "
-                + ms(s.p99()) + " | " + ms(s.mean()) + " | " + String.format(Locale.ROOT, "%.1f", s.throughput()) + " |\n";
+                + ms(s.p99()) + " | " + ms(s.mean()) + " | "
+                // Sequential measurements (logins, pages) have no throughput of their own.
+                + (s.throughput() > 0 ? String.format(Locale.ROOT, "%.1f", s.throughput()) : "–") + " |\n";
     }
 
     private static String sequentialRow(String label, Stats s) {

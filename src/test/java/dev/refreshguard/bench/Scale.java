@@ -249,7 +249,7 @@ final class Scale {
 
     private Map<String, Long> indexSizes() {
         Map<String, Long> out = new LinkedHashMap<>();
-        query("SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes WHERE relname = 'RG_FAMILY'"
+        query("SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes WHERE lower(relname) = 'rg_family'"
                 + " ORDER BY indexrelname", rs -> out.put(rs.getString(1), rs.getLong(2)));
         return out;
     }

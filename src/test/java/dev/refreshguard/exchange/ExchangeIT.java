@@ -2,10 +2,6 @@ package dev.refreshguard.exchange;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -26,7 +22,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
-import dev.refreshguard.harness.Database;
+import dev.refreshguard.harness.Ledger;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
@@ -421,23 +417,6 @@ class ExchangeIT {
     }
 
     private List<Map<String, Object>> query(String sql, String parameter) {
-        assertThat(server.jdbcUrl()).as("JDBC URL of the server's database").isNotNull();
-        try (Connection c = Database.connect(server.jdbcUrl());
-             PreparedStatement statement = c.prepareStatement(sql)) {
-            statement.setString(1, parameter);
-            List<Map<String, Object>> rows = new ArrayList<>();
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    Map<String, Object> row = new HashMap<>();
-                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                        row.put(rs.getMetaData().getColumnLabel(i).toLowerCase(), rs.getObject(i));
-                    }
-                    rows.add(row);
-                }
-            }
-            return rows;
-        } catch (SQLException e) {
-            throw new AssertionError("ledger query failed: " + sql, e);
-        }
+        return Ledger.of(server).rows(sql, parameter);
     }
 }

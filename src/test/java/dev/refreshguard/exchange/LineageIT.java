@@ -3,13 +3,7 @@ package dev.refreshguard.exchange;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
+import dev.refreshguard.harness.Ledger;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
 import dev.refreshguard.harness.TestRealm;
@@ -167,11 +162,7 @@ class LineageIT {
         assertThat(login.status()).isEqualTo(200);
         String familyId = familyOf(login.text("refresh_token"));
         // As the purge task or a model removal would leave it: the row is gone, the access token still valid.
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
-             PreparedStatement delete = c.prepareStatement("DELETE FROM RG_FAMILY WHERE id = ?")) {
-            delete.setString(1, familyId);
-            assertThat(delete.executeUpdate()).isEqualTo(1);
-        }
+        assertThat(Ledger.of(server).update("DELETE FROM RG_FAMILY WHERE id = ?", familyId)).isEqualTo(1);
         assertThat(spa.userinfo(login.text("access_token")).status()).isEqualTo(200);
 
         Reply refused = backend.exchange(login.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
@@ -244,22 +235,6 @@ class LineageIT {
     }
 
     private List<Map<String, Object>> query(String sql, String parameter) {
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
-             PreparedStatement statement = c.prepareStatement(sql)) {
-            statement.setString(1, parameter);
-            List<Map<String, Object>> rows = new ArrayList<>();
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    Map<String, Object> row = new HashMap<>();
-                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                        row.put(rs.getMetaData().getColumnLabel(i).toLowerCase(), rs.getObject(i));
-                    }
-                    rows.add(row);
-                }
-            }
-            return rows;
-        } catch (SQLException e) {
-            throw new AssertionError("ledger query failed: " + sql, e);
-        }
+        return Ledger.of(server).rows(sql, parameter);
     }
 }

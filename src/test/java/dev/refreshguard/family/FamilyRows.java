@@ -1,29 +1,23 @@
 package dev.refreshguard.family;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
-import dev.refreshguard.harness.DistributionServer;
+import dev.refreshguard.harness.Ledger;
 
 /** RG_FAMILY as the server left it, read over JDBC: where the ledger itself is the point. */
 final class FamilyRows {
 
-    private final String jdbcUrl;
+    private final Ledger ledger;
 
     FamilyRows(String jdbcUrl) {
-        if (jdbcUrl == null) {
-            throw new IllegalStateException("these tests read RG_FAMILY and need the server's database");
-        }
-        this.jdbcUrl = jdbcUrl;
+        this.ledger = Ledger.of(jdbcUrl);
     }
 
     /** Rows matching {@code where} (with ? placeholders bound to {@code values}). */
     long count(String where, Object... values) {
-        return query("SELECT COUNT(*) FROM RG_FAMILY WHERE " + where, values, rs -> rs.getLong(1)).orElse(0L);
+        return ledger.count(where, values);
     }
 
     boolean exists(String familyId) {
@@ -31,29 +25,16 @@ final class FamilyRows {
     }
 
     Optional<String> state(String familyId) {
-        return query("SELECT STATE FROM RG_FAMILY WHERE ID = ?", new Object[] {familyId}, rs -> rs.getString(1));
+        return column("STATE", familyId);
     }
 
-    /** The sealed successor kept for a grace replay; "" or null when none is kept. */
+    /** The sealed successor kept for a grace replay; "" when none is kept. */
     Optional<String> successor(String familyId) {
-        return query("SELECT COALESCE(SUCCESSOR, '') FROM RG_FAMILY WHERE ID = ?", new Object[] {familyId}, rs -> rs.getString(1));
+        return column("COALESCE(SUCCESSOR, '') AS SUCCESSOR", familyId);
     }
 
-    private interface Read<T> {
-        T from(ResultSet rs) throws SQLException;
-    }
-
-    private <T> Optional<T> query(String sql, Object[] values, Read<T> read) {
-        try (Connection c = DriverManager.getConnection(jdbcUrl, DistributionServer.Postgres.USER, "");
-             PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < values.length; i++) {
-                s.setObject(i + 1, values[i]);
-            }
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.ofNullable(read.from(rs)) : Optional.empty();
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(sql, e);
-        }
+    private Optional<String> column(String column, String familyId) {
+        List<Map<String, Object>> rows = ledger.rows("SELECT " + column + " FROM RG_FAMILY WHERE ID = ?", familyId);
+        return rows.stream().findFirst().map(row -> (String) row.values().iterator().next());
     }
 }

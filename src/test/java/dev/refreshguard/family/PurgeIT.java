@@ -136,6 +136,22 @@ class PurgeIT {
     }
 
     @Test
+    void anAdminSignOutOfTheUserEndsItsOfflineFamiliesThoughTheOfflineSessionStays() {
+        String userId = realm.addUser("nbf");
+        Reply offline = login("spa", "nbf", "scope", "openid offline_access");
+        String family = familyOf(offline);
+        awaitSettled(offline); // the sign-out's not-before must be a later second than the token's iat
+
+        // "Sign out" of the user: online sessions end, offline ones stay, and the user's not-before refuses their tokens.
+        realm.admin.ok("POST", "/" + realm.name + "/users/" + userId + "/logout", null);
+        assertThat(realm.admin.ok("GET", "/" + realm.name + "/users/" + userId + "/offline-sessions/"
+                + realm.clientUuids.get("spa"), null).json()).as("the offline session outlives the sign-out").hasSize(1);
+        assertThat(realm.spa().refresh(offline.text("refresh_token")).status()).isEqualTo(400);
+
+        Await.until(PURGED, "the offline family of the signed-out user to be deleted", () -> !rows.exists(family));
+    }
+
+    @Test
     void aRevokedOfflineSessionEndsItsFamily() {
         String userId = realm.addUser("olga");
         Reply offline = login("spa", "olga", "scope", "openid offline_access");
@@ -249,6 +265,7 @@ class PurgeIT {
         assertThat(info.path("retention").asText()).isEqualTo(Integer.toString(RETENTION));
         assertThat(info.path("revoked-retention").asText()).isEqualTo(Integer.toString(REVOKED_RETENTION));
         assertThat(info.path("purge-batch-size").asText()).isEqualTo("2");
+        assertThat(info.path("purge-pause").asText()).as("the default pause").isEqualTo("100");
         assertThat(info.path("version").asText()).isNotBlank();
     }
 

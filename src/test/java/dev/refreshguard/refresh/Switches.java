@@ -1,14 +1,10 @@
 package dev.refreshguard.refresh;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.refreshguard.harness.Ledger;
 import dev.refreshguard.harness.TestRealm;
 
 /** Switching protection of a test realm on and off as an admin does, and the ledger's rows of a realm. */
@@ -28,16 +24,11 @@ final class Switches {
     }
 
     /** "id state generation" of every family of the realm. */
-    static List<String> families(TestRealm realm) throws SQLException {
+    static List<String> families(TestRealm realm) {
         List<String> out = new ArrayList<>();
-        try (Connection db = DriverManager.getConnection(realm.server.jdbcUrl(), "postgres", "");
-             PreparedStatement q = db.prepareStatement("SELECT id, state, generation FROM RG_FAMILY WHERE realm_id = ? ORDER BY id")) {
-            q.setString(1, realmId(realm));
-            try (ResultSet rows = q.executeQuery()) {
-                while (rows.next()) {
-                    out.add(rows.getString(1) + " " + rows.getString(2) + " " + rows.getInt(3));
-                }
-            }
+        for (Map<String, Object> row : Ledger.of(realm.server).rows("SELECT id, state, generation FROM RG_FAMILY"
+                + " WHERE realm_id = ? ORDER BY id", realmId(realm))) {
+            out.add(row.get("id") + " " + row.get("state") + " " + ((Number) row.get("generation")).intValue());
         }
         return out;
     }

@@ -2,11 +2,6 @@ package dev.refreshguard.reuse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
+import dev.refreshguard.harness.Ledger;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
 import dev.refreshguard.harness.TestRealm;
@@ -49,7 +45,7 @@ class RevocationPathIT {
     }
 
     @Test
-    void aFamilyTreeWiderThanAnyStatementRevokesCompletely() throws SQLException {
+    void aFamilyTreeWiderThanAnyStatementRevokesCompletely() {
         TestRealm realm = TestRealm.guarded(server, "wide-tree", Map.of());
         Oidc spa = realm.spa();
         Reply login = spa.password("alice", "alice");
@@ -62,12 +58,11 @@ class RevocationPathIT {
         // Two levels deeper: a grandchild under the last child and a great-grandchild under it.
         String grandchild = UUID.randomUUID().toString();
         String greatGrandchild = UUID.randomUUID().toString();
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "")) {
-            Map<String, Object> rootRow = row(c, root);
-            seed(c, rootRow, root, children);
-            seed(c, rootRow, children.get(WIDE_LEVEL - 1), List.of(grandchild));
-            seed(c, rootRow, grandchild, List.of(greatGrandchild));
-        }
+        Ledger ledger = Ledger.of(server);
+        Map<String, Object> rootRow = ledger.family(root);
+        seed(ledger, rootRow, root, children);
+        seed(ledger, rootRow, children.get(WIDE_LEVEL - 1), List.of(grandchild));
+        seed(ledger, rootRow, grandchild, List.of(greatGrandchild));
         int tree = 1 + WIDE_LEVEL + 2;
         Map<String, Double> before = revokedCounts(realm);
 
@@ -76,24 +71,18 @@ class RevocationPathIT {
         assertThat(reuse.status()).as("reuse: %s", reuse).isEqualTo(400);
         assertThat(reuse.text("error_description")).contains("reuse");
 
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "");
-             PreparedStatement s = c.prepareStatement("SELECT state, revoked_reason, COUNT(*) FROM RG_FAMILY"
-                     + " WHERE realm_id = ? GROUP BY state, revoked_reason")) {
-            s.setString(1, (String) row(c, root).get("realm_id"));
-            Map<String, Long> counts = new TreeMap<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    counts.put(rs.getString(1) + "/" + rs.getString(2), rs.getLong(3));
-                }
-            }
-            assertThat(counts).containsExactly(Map.entry("REVOKED/reuse", (long) tree));
-            assertThat(row(c, greatGrandchild)).containsEntry("state", "REVOKED");
+        Map<String, Long> counts = new TreeMap<>();
+        for (Map<String, Object> row : ledger.rows("SELECT state, revoked_reason, COUNT(*) AS n FROM RG_FAMILY"
+                + " WHERE realm_id = ? GROUP BY state, revoked_reason", rootRow.get("realm_id"))) {
+            counts.put(row.get("state") + "/" + row.get("revoked_reason"), ((Number) row.get("n")).longValue());
         }
+        assertThat(counts).containsExactly(Map.entry("REVOKED/reuse", (long) tree));
+        assertThat(ledger.family(greatGrandchild)).containsEntry("state", "REVOKED");
         assertThat(delta(before, revokedCounts(realm))).isEqualTo(Map.of("spa", (double) tree));
     }
 
     @Test
-    void everyRevocationPathRecordsItsReasonAndCountsEachFamilyOnce() throws SQLException {
+    void everyRevocationPathRecordsItsReasonAndCountsEachFamilyOnce() {
         TestRealm realm = TestRealm.guarded(server, "one-path", Map.of());
         realm.addPublicClient("wide");
         realm.clientAttributes("wide", Map.of("refresh.guard.reuse.action", "revoke-user-session"));
@@ -182,45 +171,21 @@ class RevocationPathIT {
         return delta;
     }
 
-    private String reason(String familyId) throws SQLException {
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), "postgres", "")) {
-            Map<String, Object> row = row(c, familyId);
-            assertThat(row).containsEntry("state", "REVOKED");
-            return (String) row.get("revoked_reason");
-        }
-    }
-
-    private static Map<String, Object> row(Connection c, String familyId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT * FROM RG_FAMILY WHERE id = ?")) {
-            s.setString(1, familyId);
-            try (ResultSet rs = s.executeQuery()) {
-                assertThat(rs.next()).as("ledger row of %s", familyId).isTrue();
-                Map<String, Object> row = new TreeMap<>();
-                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                    row.put(rs.getMetaData().getColumnLabel(i).toLowerCase(), rs.getObject(i));
-                }
-                return row;
-            }
-        }
+    private String reason(String familyId) {
+        Map<String, Object> row = Ledger.of(server).family(familyId);
+        assertThat(row).containsEntry("state", "REVOKED");
+        return (String) row.get("revoked_reason");
     }
 
     /** Children of {@code parent} as an exchange would have started them: same realm, client, user and session. */
-    private static void seed(Connection c, Map<String, Object> like, String parent, List<String> ids) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO RG_FAMILY (id, realm_id, client_id, user_id, session_id,"
-                + " offline, parent_id, generation, created_at, rotated_at, rotated_by_ip, state, revoked_at)"
-                + " VALUES (?, ?, ?, ?, ?, FALSE, ?, 0, ?, ?, '127.0.0.1', 'ACTIVE', 0)")) {
-            for (String id : ids) {
-                s.setString(1, id);
-                s.setString(2, (String) like.get("realm_id"));
-                s.setString(3, (String) like.get("client_id"));
-                s.setString(4, (String) like.get("user_id"));
-                s.setString(5, (String) like.get("session_id"));
-                s.setString(6, parent);
-                s.setLong(7, ((Number) like.get("created_at")).longValue());
-                s.setLong(8, ((Number) like.get("created_at")).longValue());
-                s.addBatch();
-            }
-            s.executeBatch();
+    private static void seed(Ledger ledger, Map<String, Object> like, String parent, List<String> ids) {
+        List<Object[]> rows = new ArrayList<>();
+        for (String id : ids) {
+            rows.add(new Object[] {id, like.get("realm_id"), like.get("client_id"), like.get("user_id"), like.get("session_id"),
+                    parent, like.get("created_at"), like.get("created_at")});
         }
+        ledger.update("INSERT INTO RG_FAMILY (id, realm_id, client_id, user_id, session_id, offline, parent_id, generation,"
+                + " created_at, rotated_at, rotated_by_ip, state, revoked_at)"
+                + " VALUES (?, ?, ?, ?, ?, FALSE, ?, 0, ?, ?, '127.0.0.1', 'ACTIVE', 0)", rows);
     }
 }
