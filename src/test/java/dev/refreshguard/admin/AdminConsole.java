@@ -171,16 +171,15 @@ final class AdminConsole {
     }
 
     /**
-     * Realm settings → the declarative tab {@code tab} (only there with the feature declarative-ui). The tab's form is
-     * filled in from the realm's stored tab component once the console's request for it has been answered.
+     * Realm settings → the declarative tab {@code tab} (only there with the feature declarative-ui). The console fills
+     * the form from the realm's stored tab component when its request returns: callers wait for a loaded value, and
+     * {@link #saveRealmTab} checks the typed values once more right before Save.
      */
     void openRealmTab(String tab) {
         // A fresh page load: the form then reads the stored component anew, and the request below is this page's own.
         driver.navigate().refresh();
         clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
         clickTab(By.xpath("//*[@role='tab'][normalize-space()='" + tab + "']"));
-        wait.until(d -> (Boolean) ((JavascriptExecutor) d).executeScript("return performance.getEntriesByType('resource')"
-                + ".some(e => e.name.includes('/components?type=org.keycloak.services.ui.extend.UiTabProvider') && e.responseEnd > 0)"));
         visible(By.cssSelector("[data-testid='save']"));
         browser.snap("realm-tab-" + tab);
     }
@@ -202,9 +201,14 @@ final class AdminConsole {
         clickable(By.cssSelector("[data-testid='save']")).click();
     }
 
-    /** The value a text field of a form shows. */
+    /** The value a text field of a form shows, once the form has been filled in. */
     String fieldValue(String field) {
         return textField(field).getAttribute("value");
+    }
+
+    /** Until a text field shows {@code value}: the form has been filled in from what is stored. */
+    void awaitFieldValue(String field, String value) {
+        wait.until(ExpectedConditions.attributeToBe(textField(field), "value", value));
     }
 
     private void fill(Map<String, String> texts, Map<String, String> lists) {
@@ -243,6 +247,11 @@ final class AdminConsole {
         return visible(By.xpath("//*[@data-testid='global-alerts']//*[contains(normalize-space(),'" + fragment + "')]")).getText();
     }
 
+    /** The text of the first notification the console shows, whatever it says. */
+    String anyNotification() {
+        return visible(By.xpath("//*[@data-testid='global-alerts']//*[contains(@class,'alert__title')]")).getText();
+    }
+
     /** The cells of an event row (expand toggle, time, user, type, IP, client) and its details as shown. */
     record EventRow(List<String> cells, Map<String, String> details) {
     }
@@ -267,11 +276,23 @@ final class AdminConsole {
         return clickable(by);
     }
 
-    /** Clicks a tab once nothing overlays it: the tab bar's scroll buttons may still cover it while it scrolls. */
+    /**
+     * Clicks a tab once nothing overlays it: the tab bar's scroll buttons may still cover it while it scrolls. A tab
+     * beyond the bar's right edge (the last ones, e.g. a declarative tab) is brought in with the bar's forward button,
+     * as an admin does.
+     */
     private void clickTab(By by) {
         wait.ignoring(ElementClickInterceptedException.class).ignoring(StaleElementReferenceException.class)
                 .until(d -> {
-                    scrolledIntoView(by).click();
+                    WebElement tab = scrolledIntoView(by);
+                    WebElement forward = d.findElement(By.cssSelector("button[aria-label='Scroll forward']"));
+                    Boolean beyond = (Boolean) ((JavascriptExecutor) d).executeScript(
+                            "return arguments[0].getBoundingClientRect().right > document.documentElement.clientWidth;", tab);
+                    if (Boolean.TRUE.equals(beyond) && forward.isEnabled()) {
+                        forward.click();
+                        return false;
+                    }
+                    tab.click();
                     return true;
                 });
     }

@@ -22,7 +22,7 @@ class RealmDefaultsTest {
         form.put("rotation", "default");
         form.put("idle-seconds", "");
         form.put("alert-email", "soc@example.com");
-        // The console adds its route params to the saved form: they are no field.
+        // Newer consoles add their route params to the saved form (26.7.3 does not): they are no field.
         form.put("tab", "refresh-guard");
         form.put("realm", "myrealm");
         Map<String, String> values = RealmDefaults.values(form::get);
