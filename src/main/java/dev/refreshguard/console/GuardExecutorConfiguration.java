@@ -12,15 +12,21 @@ import dev.refreshguard.policy.Policy;
 
 /**
  * The {@code refresh-guard} executor's configuration as Keycloak stores it in a client profile: the form's fields
- * by name (see {@link ExecutorField}). Keycloak checks it when a profile is saved.
+ * by name (see {@link PolicyField}). Keycloak checks it when a profile is saved.
  */
 public class GuardExecutorConfiguration extends ClientPolicyExecutorConfigurationRepresentation {
+
+    /** The executor's form: one field per per-client attribute; a blank field or 'keep' leaves the client's value. */
+    static final PolicyField.Form FORM = new PolicyField.Form("keep",
+            "Writes the client attribute %s when a client this policy applies to is created or saved",
+            "the client keeps its own value, else the realm's, else the default.");
 
     /** The client attributes this configuration writes, by key; only fields that ask for a value. */
     Map<String, String> attributes() {
         Map<String, String> out = new LinkedHashMap<>();
-        for (ExecutorField field : ExecutorField.values()) {
-            String value = field.requested(getConfigAsMap());
+        Map<String, Object> config = getConfigAsMap();
+        for (PolicyField field : PolicyField.clientFields()) {
+            String value = field.requested(key -> config == null ? null : config.get(key), FORM);
             if (value != null) {
                 out.put(field.attribute().key(), value);
             }

@@ -19,7 +19,7 @@ import dev.refreshguard.GuardProviderFactory;
  */
 public final class GuardExecutorFactory implements ClientPolicyExecutorProviderFactory, GuardProviderFactory<ClientPolicyExecutorProvider> {
 
-    private static final List<ProviderConfigProperty> PROPERTIES = ExecutorField.properties();
+    private static final List<ProviderConfigProperty> PROPERTIES = PolicyField.properties(PolicyField.clientFields(), GuardExecutorConfiguration.FORM);
 
     @Override
     public ClientPolicyExecutorProvider create(KeycloakSession session) {

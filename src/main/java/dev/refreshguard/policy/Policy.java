@@ -98,6 +98,15 @@ public final class Policy {
         return problems;
     }
 
+    /**
+     * What a realm-level form must refuse in a realm's {@code refresh.guard.*} values, with the messages the admin API
+     * gives for client values: refused values and a max below its idle value. A realm-wide rotation 'off' is allowed:
+     * it applies to the realm's confidential clients, its public clients without DPoP keep rotating.
+     */
+    public static List<String> problemsOfRealmAttributes(Map<String, String> realmAttributes) {
+        return resolve(Map.of(), realmAttributes, ClientKind.CONFIDENTIAL).invalidSettings().stream().map(Setting::problem).toList();
+    }
+
     private static Setting judge(Attribute attribute, String raw, Source source) {
         return attribute.accepts(raw)
                 ? Setting.accepted(attribute, raw, source)

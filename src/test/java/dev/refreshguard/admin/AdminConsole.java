@@ -165,8 +165,55 @@ final class AdminConsole {
     void editExecutor(String executor, String loadedField, String loadedValue, Map<String, String> texts, Map<String, String> lists) {
         clickable(By.xpath("//*[@data-testid='editExecutor'][normalize-space()='" + executor + "']")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id(loadedField), loadedValue));
+        fill(texts, lists);
+        browser.snap("executor-filled");
+        clickable(By.cssSelector("[data-testid='addExecutor-saveBtn']")).click();
+    }
+
+    /**
+     * Realm settings → the declarative tab {@code tab} (only there with the feature declarative-ui). The console fills
+     * the form from the realm's stored tab component when its request returns: callers wait for a loaded value, and
+     * {@link #saveRealmTab} checks the typed values once more right before Save.
+     */
+    void openRealmTab(String tab) {
+        // A fresh page load: the form then reads the stored component anew, and the request below is this page's own.
+        driver.navigate().refresh();
+        clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
+        clickTab(By.xpath("//*[@role='tab'][normalize-space()='" + tab + "']"));
+        visible(By.cssSelector("[data-testid='save']"));
+        browser.snap("realm-tab-" + tab);
+    }
+
+    /** Realm settings: the names of its tabs, also those scrolled out of the tab bar. */
+    List<String> realmSettingsTabs() {
+        clickable(By.cssSelector("[data-testid='nav-item-realm-settings']")).click();
+        visible(By.cssSelector("[data-testid='rs-general-tab']"));
+        browser.snap("realm-settings-tabs");
+        return driver.findElements(By.cssSelector("[role='tab']")).stream().map(t -> t.getAttribute("textContent").strip()).toList();
+    }
+
+    /** On a declarative tab: text fields typed over, list fields picked, checked once more, then Save. */
+    void saveRealmTab(Map<String, String> texts, Map<String, String> lists) {
+        fill(texts, lists);
+        texts.forEach((field, value) -> wait.until(ExpectedConditions.attributeToBe(textField(field), "value", value)));
+        lists.forEach((field, value) -> wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id(field), value)));
+        browser.snap("realm-tab-filled");
+        clickable(By.cssSelector("[data-testid='save']")).click();
+    }
+
+    /** The value a text field of a form shows, once the form has been filled in. */
+    String fieldValue(String field) {
+        return textField(field).getAttribute("value");
+    }
+
+    /** Until a text field shows {@code value}: the form has been filled in from what is stored. */
+    void awaitFieldValue(String field, String value) {
+        wait.until(ExpectedConditions.attributeToBe(textField(field), "value", value));
+    }
+
+    private void fill(Map<String, String> texts, Map<String, String> lists) {
         texts.forEach((field, value) -> {
-            WebElement input = visible(By.xpath("//input[@data-testid='" + field + "' or @name='config." + field + "']"));
+            WebElement input = textField(field);
             input.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
             input.sendKeys(value);
             wait.until(ExpectedConditions.attributeToBe(input, "value", value));
@@ -176,8 +223,10 @@ final class AdminConsole {
             clickable(By.xpath("//*[@role='option'][normalize-space()='" + value + "']")).click();
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id(field), value));
         });
-        browser.snap("executor-filled");
-        clickable(By.cssSelector("[data-testid='addExecutor-saveBtn']")).click();
+    }
+
+    private WebElement textField(String field) {
+        return visible(By.xpath("//input[@data-testid='" + field + "' or @name='config." + field + "']"));
     }
 
     /** Clients → search the client id → its link → Settings → Save, as an admin saves a client unchanged. */
@@ -198,6 +247,11 @@ final class AdminConsole {
         return visible(By.xpath("//*[@data-testid='global-alerts']//*[contains(normalize-space(),'" + fragment + "')]")).getText();
     }
 
+    /** The text of the first notification the console shows, whatever it says. */
+    String anyNotification() {
+        return visible(By.xpath("//*[@data-testid='global-alerts']//*[contains(@class,'alert__title')]")).getText();
+    }
+
     /** The cells of an event row (expand toggle, time, user, type, IP, client) and its details as shown. */
     record EventRow(List<String> cells, Map<String, String> details) {
     }
@@ -216,16 +270,29 @@ final class AdminConsole {
 
     /** Realm settings has more tabs than fit: the later ones sit behind the tab bar's scroll button until scrolled to. */
     private WebElement scrolledIntoView(By by) {
-        WebElement element = visible(by);
+        // Present, not visible: a tab scrolled out of the tab bar counts as hidden until it is scrolled to.
+        WebElement element = wait.until(ExpectedConditions.presenceOfElementLocated(by));
         ((JavascriptExecutor) driver).executeScript("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", element);
         return clickable(by);
     }
 
-    /** Clicks a tab once nothing overlays it: the tab bar's scroll buttons may still cover it while it scrolls. */
+    /**
+     * Clicks a tab once nothing overlays it: the tab bar's scroll buttons may still cover it while it scrolls. A tab
+     * beyond the bar's right edge (the last ones, e.g. a declarative tab) is brought in with the bar's forward button,
+     * as an admin does.
+     */
     private void clickTab(By by) {
         wait.ignoring(ElementClickInterceptedException.class).ignoring(StaleElementReferenceException.class)
                 .until(d -> {
-                    scrolledIntoView(by).click();
+                    WebElement tab = scrolledIntoView(by);
+                    WebElement forward = d.findElement(By.cssSelector("button[aria-label='Scroll forward']"));
+                    Boolean beyond = (Boolean) ((JavascriptExecutor) d).executeScript(
+                            "return arguments[0].getBoundingClientRect().right > document.documentElement.clientWidth;", tab);
+                    if (Boolean.TRUE.equals(beyond) && forward.isEnabled()) {
+                        forward.click();
+                        return false;
+                    }
+                    tab.click();
                     return true;
                 });
     }

@@ -68,12 +68,8 @@ class AdminConsoleJourneyIT {
         assertThat(texts(config.get("enabledEventTypes"))).doesNotContain("REFRESH_TOKEN_ERROR");
 
         Oidc spa = realm.spa();
-        Reply login = spa.password("alice", "alice");
-        assertThat(login.status()).as("login: %s", login).isEqualTo(200);
-        String first = login.text("refresh_token");
-        Reply rotated = spa.refresh(first);
-        assertThat(rotated.status()).as("refresh: %s", rotated).isEqualTo(200);
-        Reply reuse = spa.refresh(first);
+        Oidc.Rotated rotated = spa.loginAndRefresh("alice", "alice");
+        Reply reuse = spa.refresh(rotated.first());
         assertThat(reuse.status()).as("reuse: %s", reuse).isEqualTo(400);
         assertThat(reuse.text("error")).isEqualTo("invalid_grant");
         assertThat(reuse.text("error_description")).contains("reuse");

@@ -61,6 +61,12 @@ public final class DistributionServer implements KeycloakServer {
         Path copy = Path.of(System.getProperty("it.work.dir", "target/it")).resolve("dist-" + copyName);
         if (!Files.exists(copy)) {
             Path partial = copy.resolveSibling(copy.getFileName() + ".partial-" + System.nanoTime());
+            try {
+                // The work directory may not exist yet when no other server of this run has started before.
+                Files.createDirectories(copy.getParent());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             copyDistribution(shared, partial);
             try {
                 Files.move(partial, copy, StandardCopyOption.ATOMIC_MOVE);

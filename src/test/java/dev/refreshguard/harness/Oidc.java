@@ -51,6 +51,24 @@ public final class Oidc {
         return http.postForm(tokenUrl(), credentials("grant_type", "refresh_token", "refresh_token", refreshToken));
     }
 
+    /** A password login and one refresh: the login's refresh token (now rotated away) and the refresh's answer. */
+    public record Rotated(String first, Reply successor) {
+    }
+
+    /** {@link #password} then {@link #refresh} of its refresh token, each of which must succeed. */
+    public Rotated loginAndRefresh(String username, String password) {
+        Reply login = password(username, password);
+        if (login.status() != 200) {
+            throw new AssertionError("login: " + login);
+        }
+        String first = login.text("refresh_token");
+        Reply rotated = refresh(first);
+        if (rotated.status() != 200) {
+            throw new AssertionError("refresh: " + rotated);
+        }
+        return new Rotated(first, rotated);
+    }
+
     public Reply refresh(String refreshToken, Map<String, String> headers) {
         return http.postForm(tokenUrl(), credentials("grant_type", "refresh_token", "refresh_token", refreshToken), headers);
     }
