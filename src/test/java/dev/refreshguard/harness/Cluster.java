@@ -47,6 +47,7 @@ public final class Cluster implements AutoCloseable {
     private final String hostname;
     private final List<Node> nodes = new ArrayList<>();
     /** Runtime options every node starts with, e.g. refresh-guard's SPI options. */
+    private static final int NODE_POOL = 35;
     private List<String> extraOptions = List.of();
     private int fullRestarts;
 
@@ -349,7 +350,11 @@ public final class Cluster implements AutoCloseable {
                     "--http-port=" + httpPort,
                     "--http-management-port=" + managementPort,
                     "--cache-embedded-network-bind-address=127.0.0.1",
-                    "--cache-embedded-network-bind-port=" + clusterPort));
+                    "--cache-embedded-network-bind-port=" + clusterPort,
+                    // Two nodes beside the shared test server on one PostgreSQL (max_connections 100 by default):
+                    // Keycloak's default pool of 100 per node let a 50-racer test exhaust the database ("too many
+                    // clients"). The racers split over the nodes, so 35 per node leaves headroom for both.
+                    "--db-pool-max-size=" + NODE_POOL));
             // --db itself is a build option, fixed by kc.sh build above
             command.addAll(Database.selected().keycloakOptions(cluster.database).stream()
                     .filter(option -> !option.startsWith("--db=")).toList());
