@@ -16,8 +16,8 @@ import dev.refreshguard.RefreshGuard;
 
 /**
  * The tab {@code refresh-guard} on Realm settings: one field per realm-level {@code refresh.guard.*} attribute.
- * Keycloak 26.7.3 shows it only with the experimental feature {@code declarative-ui}; without it the SPI is off and
- * this factory is never loaded. The console saves the form as a component of the realm; this factory refuses
+ * Keycloak 26.7.3 shows it only with the experimental feature {@code declarative-ui}; without it the console shows no
+ * tab (server info still lists the factory). The console saves the form as a component of the realm; this factory refuses
  * values the admin API would refuse (same messages, nothing stored) and writes the saved form into the realm's
  * attributes, which stay the one source of truth: the refresh path reads them and never this component.
  * Every save writes every field (blank removes the realm's value), so after a save the tab and the realm agree;
