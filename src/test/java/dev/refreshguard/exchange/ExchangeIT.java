@@ -400,11 +400,9 @@ class ExchangeIT {
 
     // The stored ledger, read over JDBC: what the server persisted, not what it answers.
 
+    /** The family's stored row, every column (the ledger as the server left it, not what it answers). */
     private Map<String, Object> ledger(String familyId) {
-        List<Map<String, Object>> rows = query("SELECT parent_id, client_id, generation, state, revoked_reason"
-                + " FROM RG_FAMILY WHERE id = ?", familyId);
-        assertThat(rows).as("ledger row of family %s", familyId).hasSize(1);
-        return rows.get(0);
+        return Ledger.of(server).family(familyId);
     }
 
     private List<Map<String, Object>> childrenOf(String familyId) {
