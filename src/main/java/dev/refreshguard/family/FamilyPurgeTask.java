@@ -29,6 +29,8 @@ final class FamilyPurgeTask implements ScheduledTask {
     private final KeycloakSessionFactory factory;
     private final PurgeSettings settings;
     private final AtomicBoolean passRunning = new AtomicBoolean();
+    /** Set as the JVM begins to stop: a pass cut short by the server's own shutdown is not a failure to warn of. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
 
     private FamilyPurgeTask(KeycloakSessionFactory factory, PurgeSettings settings) {
         this.factory = factory;
@@ -41,9 +43,11 @@ final class FamilyPurgeTask implements ScheduledTask {
             return;
         }
         long interval = settings.intervalSeconds() * 1000L;
+        FamilyPurgeTask task = new FamilyPurgeTask(factory, settings);
+        // Keycloak stops its caches before it closes provider factories, so a factory's close() comes too late to tell.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> task.stopping.set(true), "refresh-guard-purge-stop"));
         try (KeycloakSession session = factory.create()) {
-            session.getProvider(TimerProvider.class).schedule(
-                    new ClusterAwareScheduledTaskRunner(factory, new FamilyPurgeTask(factory, settings), interval), interval, NAME);
+            session.getProvider(TimerProvider.class).schedule(new ClusterAwareScheduledTaskRunner(factory, task, interval), interval, NAME);
         }
     }
 
@@ -76,7 +80,11 @@ final class FamilyPurgeTask implements ScheduledTask {
             logged(new FamilyPurge(factory, settings, () -> FamilyPurge.renew(factory, CLAIM, Time.currentTimeMillis()))
                     .run(Time.currentTime()));
         } catch (RuntimeException e) {
-            LOG.warnf(e, "refresh-guard family purge pass failed; the next interval tries again");
+            if (stopping.get()) {
+                LOG.infof("refresh-guard family purge pass stopped by the server's shutdown; the next pass carries on (%s)", e);
+            } else {
+                LOG.warnf(e, "refresh-guard family purge pass failed; the next interval tries again");
+            }
         } finally {
             passRunning.set(false);
         }

@@ -46,7 +46,7 @@ class BenchmarkIT {
         Latencies refreshStock = new Latencies();
         Latencies refreshReference = new Latencies();
         List<Results.RoundPair> pairs = new ArrayList<>();
-        refreshRounds(server, settings, realms, refreshProtected, refreshStock, refreshReference, pairs);
+        ProcessCpu.ByRealm refreshCpu = refreshRounds(server, settings, realms, refreshProtected, refreshStock, refreshReference, pairs);
 
         Latencies graceRefresh = new Latencies();
         Latencies graceReplay = new Latencies();
@@ -70,7 +70,7 @@ class BenchmarkIT {
         Scale.Figures scale = settings.scale() && server.jdbcUrl() != null ? Scale.measure(settings) : null;
 
         Results results = new Results(settings, Machine.here(), startedAt, timedSeconds, loadBefore, loadAfter,
-                refreshProtected.stats(), refreshStock.stats(), refreshReference.stats(), pairs, graceRefresh.stats(), graceReplay.stats(),
+                refreshProtected.stats(), refreshStock.stats(), refreshReference.stats(), pairs, refreshCpu, graceRefresh.stats(), graceReplay.stats(),
                 mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql, cpu, scale);
         List<Path> written = Report.write(results, settings.outDir());
         System.out.println(Report.markdown(results));
@@ -96,13 +96,15 @@ class BenchmarkIT {
         }
     }
 
-    private static void refreshRounds(KeycloakServer server, BenchSettings settings, BenchRealms realms,
+    private static ProcessCpu.ByRealm refreshRounds(KeycloakServer server, BenchSettings settings, BenchRealms realms,
                                       Latencies allProtected, Latencies allStock, Latencies allReference,
                                       List<Results.RoundPair> pairs) {
         try (RefreshRounds p = new RefreshRounds(server, "protected", realms.guarded().name, CLIENT, realms.users());
              RefreshRounds s = new RefreshRounds(server, "stock", realms.stock().name, CLIENT, realms.users());
              RefreshRounds d = new RefreshRounds(server, "default", realms.reference().name, CLIENT, realms.users())) {
             List<RefreshRounds> all = List.of(p, s, d);
+            ProcessCpu cpu = ProcessCpu.of(server.baseUrl());
+            Map<RefreshRounds, ProcessCpu.Sample> spent = new HashMap<>();
             all.forEach(RefreshRounds::loginAll);
             for (int i = 0; i < settings.warmup(); i++) {
                 all.forEach(r -> r.round(settings.chain()));
@@ -112,13 +114,18 @@ class BenchmarkIT {
                 Map<RefreshRounds, Latencies> round = new HashMap<>();
                 for (int k = 0; k < all.size(); k++) {
                     RefreshRounds realm = all.get((i + k) % all.size());
+                    ProcessCpu.Sample before = cpu.now();
                     round.put(realm, realm.round(settings.chain()));
+                    spent.merge(realm, cpu.now().minus(before), ProcessCpu.Sample::plus);
                 }
                 allProtected.addAll(round.get(p));
                 allStock.addAll(round.get(s));
                 allReference.addAll(round.get(d));
                 pairs.add(new Results.RoundPair(round.get(p).stats(), round.get(s).stats()));
             }
+            return new ProcessCpu.ByRealm(spent.getOrDefault(p, ProcessCpu.NONE), spent.getOrDefault(s, ProcessCpu.NONE),
+                    spent.getOrDefault(d, ProcessCpu.NONE), allProtected.stats().requests(), allStock.stats().requests(),
+                    allReference.stats().requests());
         }
     }
 

@@ -77,6 +77,9 @@ final class Report {
                 .append(", throughput ").append(x(r.medianPairRatio(Results.RoundPair::throughputRatio)))
                 .append(".\n\n");
         out.append("![latency and throughput](").append(Report.CHART).append(")\n\n");
+        if (r.refreshCpu().measured()) {
+            cpuPerRefresh(out, r.refreshCpu());
+        }
 
         out.append("## Grace replay against a normal refresh\n\n");
         out.append("Protected realm, a client with `refresh.guard.grace.seconds=").append(s.graceSeconds())
@@ -125,7 +128,7 @@ final class Report {
             CpuProfile.Profile cpu = r.cpu();
             out.append("\n## Where the CPU goes (Java Flight Recorder)\n\n");
             out.append("A server of its own with `-XX:StartFlightRecording=settings=profile`, serving the same refresh"
-                    + " rounds of the protected and the stock realm, one after the other. Of ").append(cpu.requestSamples())
+                    + " rounds of the protected, the stock and the reference realm, one after the other. Of ").append(cpu.requestSamples())
                     .append(" execution samples of request threads, ").append(cpu.wrapped())
                     .append(" have a refresh-guard frame on the stack, mostly Keycloak's own work inside it (token"
                             + " signing under the response builder it wraps); ").append(cpu.own())
@@ -135,6 +138,7 @@ final class Report {
             cpu.ownMethods().forEach((method, n) -> out.append("| `").append(method).append("` | ").append(n).append(" |\n"));
             out.append("\n| executing at the top of those stacks | samples |\n|---|---:|\n");
             cpu.ownLeaves().forEach((method, n) -> out.append("| `").append(method).append("` | ").append(n).append(" |\n"));
+            gap(out, cpu.gap());
         }
         if (r.scale() != null) {
             scale(out, r.scale(), s);
@@ -212,6 +216,73 @@ final class Report {
         return row.toString().stripTrailing() + "\n";
     }
 
+    private static void gap(StringBuilder out, CpuProfile.Gap gap) {
+        out.append("\n**Protected against reference, on the same recording.** Request-thread samples per 1,000 refreshes"
+                + " (").append(gap.protectedRefreshes()).append(" protected and ").append(gap.referenceRefreshes())
+                .append(" reference refreshes in rounds of their own), by the library of the first frame below the"
+                        + " JDK's; and bytes allocated per refresh (all threads). JFR samples a few threads per interval, so"
+                        + " differences of a few samples are noise: identical work (token signing) differs by that much;"
+                        + " the CPU per process above is the sturdier measure.\n\n");
+        out.append("| at work | protected | reference | difference |\n|---|---:|---:|---:|\n");
+        double[] sum = new double[2];
+        gap.samplesPerThousand().forEach((component, v) -> {
+            sum[0] += v[0];
+            sum[1] += v[1];
+            out.append("| ").append(component).append(String.format(Locale.ROOT, " | %.1f | %.1f | %+.1f |\n", v[0], v[1], v[0] - v[1]));
+        });
+        out.append(String.format(Locale.ROOT, "| **all** | %.1f | %.1f | %+.1f |\n", sum[0], sum[1], sum[0] - sum[1]));
+        out.append(String.format(Locale.ROOT, "| bytes allocated per refresh | %.0f | %.0f | %+.0f |\n\n", gap.protectedBytes(),
+                gap.referenceBytes(), gap.protectedBytes() - gap.referenceBytes()));
+        out.append("| method at work (first below the JDK's), largest excess first | protected | reference | difference |\n"
+                + "|---|---:|---:|---:|\n");
+        gap.methodsPerThousand().forEach((method, v) -> out.append("| `").append(method)
+                .append(String.format(Locale.ROOT, "` | %.1f | %.1f | %+.1f |\n", v[0], v[1], v[0] - v[1])));
+        out.append('\n');
+    }
+
+    /** Who spends the CPU of a refresh: on a shared machine latency is mostly waiting for a core. */
+    private static void cpuPerRefresh(StringBuilder out, ProcessCpu.ByRealm cpu) {
+        out.append("### CPU per refresh, by process\n\n");
+        out.append("CPU time (user + system, from `/proc`) of each process during the measured rounds, divided by the"
+                + " refreshes they served. PostgreSQL is all its processes; the load generator is the test JVM.\n\n");
+        out.append("| realm | Keycloak µs | PostgreSQL µs | load generator µs | all µs |\n|---|---:|---:|---:|---:|\n");
+        double[] protectedRealm = micros(cpu.protectedRealm(), cpu.protectedRequests());
+        double[] reference = micros(cpu.reference(), cpu.referenceRequests());
+        cpuRow(out, "protected", protectedRealm);
+        cpuRow(out, "stock", micros(cpu.stock(), cpu.stockRequests()));
+        cpuRow(out, "reference", reference);
+        double[] gap = new double[protectedRealm.length];
+        for (int i = 0; i < gap.length; i++) {
+            gap[i] = protectedRealm[i] - reference[i];
+        }
+        cpuRow(out, "*protected − reference*", gap);
+        out.append('\n');
+    }
+
+    /** Keycloak, PostgreSQL, load generator and all, in µs per request. */
+    static double[] micros(ProcessCpu.Sample spent, long requests) {
+        double n = Math.max(1, requests) * 1e3;
+        return new double[] {spent.keycloak() / n, spent.database() / n, spent.client() / n, spent.total() / n};
+    }
+
+    private static void cpuRow(StringBuilder out, String label, double[] micros) {
+        out.append("| ").append(label);
+        for (double value : micros) {
+            out.append(" | ").append(String.format(Locale.ROOT, "%.0f", value));
+        }
+        out.append(" |\n");
+    }
+
+    private static Map<String, Object> cpuJson(ProcessCpu.Sample spent, long requests) {
+        double[] micros = micros(spent, requests);
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("keycloak", round(micros[0]));
+        cpu.put("postgresql", round(micros[1]));
+        cpu.put("loadGenerator", round(micros[2]));
+        cpu.put("all", round(micros[3]));
+        return cpu;
+    }
+
     private static String row(String label, Stats s) {
         return "| " + label + " | " + s.requests() + " | " + s.errors() + " | " + ms(s.p50()) + " | " + ms(s.p95()) + " | "
                 + ms(s.p99()) + " | " + ms(s.mean()) + " | "
@@ -277,6 +348,13 @@ final class Report {
         refresh.put("protected", stats(r.refreshProtected()));
         refresh.put("stock", stats(r.refreshStock()));
         refresh.put("referenceStockRevokeOff", stats(r.refreshReference()));
+        if (r.refreshCpu().measured()) {
+            Map<String, Object> cpu = new LinkedHashMap<>();
+            cpu.put("protected", cpuJson(r.refreshCpu().protectedRealm(), r.refreshCpu().protectedRequests()));
+            cpu.put("stock", cpuJson(r.refreshCpu().stock(), r.refreshCpu().stockRequests()));
+            cpu.put("reference", cpuJson(r.refreshCpu().reference(), r.refreshCpu().referenceRequests()));
+            refresh.put("cpuMicrosPerRefresh", cpu);
+        }
         Map<String, Object> ratios = new LinkedHashMap<>();
         ratios.put("p50", round(r.ratio(Stats::p50)));
         ratios.put("p95", round(r.ratio(Stats::p95)));

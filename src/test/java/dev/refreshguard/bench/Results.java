@@ -10,6 +10,7 @@ import dev.refreshguard.bench.Latencies.Stats;
 record Results(BenchSettings settings, Machine machine, String startedAt, long timedSeconds, String loadBefore,
                String loadAfter,
                Stats refreshProtected, Stats refreshStock, Stats refreshReference, List<RoundPair> pairs,
+               ProcessCpu.ByRealm refreshCpu,
                Stats graceRefresh, Stats graceReplay, int graceMismatches,
                Stats loginProtected, Stats loginStock,
                List<FamilyRow.Size> familyRow, Stats chainRefresh, List<SqlCount.Profile> sql,

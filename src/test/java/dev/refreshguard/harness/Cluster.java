@@ -338,6 +338,15 @@ public final class Cluster implements AutoCloseable {
             awaitStopped();
         }
 
+        /** Kills this node at once (SIGKILL), as a crash would: no shutdown hook, no last write. */
+        public void kill() {
+            if (process != null && process.isAlive()) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                awaitStopped();
+            }
+        }
+
         @Override
         public String toString() {
             return "node " + number + " (" + baseUrl() + ")";

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The real distribution (keycloak-quarkus-dist zip from Maven Central, unpacked by the build) as a child process,
@@ -188,12 +189,37 @@ public final class DistributionServer implements KeycloakServer {
         return value;
     }
 
+    private static final int LOWEST_PORT = 20_000;
+
+    /**
+     * A port nothing listens on, below the kernel's ephemeral range: a port from that range (what {@code new
+     * ServerSocket(0)} hands out) can be taken by any outgoing connection — a JDBC or HTTP client — between this probe
+     * and the server's bind, which failed a server start with "Address already in use". Below the range only another
+     * listener can take it, and the probe sees those.
+     */
     static int freePort() {
+        int below = ephemeralLow();
+        for (int attempt = 0; attempt < 200 && below > LOWEST_PORT; attempt++) {
+            int port = LOWEST_PORT + ThreadLocalRandom.current().nextInt(below - LOWEST_PORT);
+            try (ServerSocket socket = new ServerSocket(port)) {
+                return port;
+            } catch (IOException taken) {
+                // another listener has it: try another
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The first port of the kernel's ephemeral range (Linux); 32768, its default, elsewhere. */
+    private static int ephemeralLow() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
         }
     }
 

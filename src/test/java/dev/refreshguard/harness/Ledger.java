@@ -69,14 +69,19 @@ public final class Ledger {
         return ((Number) count).longValue();
     }
 
-    /** Runs an INSERT, UPDATE or DELETE once per set of values; returns the rows changed in all. */
+    /**
+     * Runs an INSERT, UPDATE or DELETE once per set of values, all in one transaction (the server sees all of them
+     * or none); returns the rows changed in all.
+     */
     public int update(String sql, List<Object[]> valueSets) {
         try (Connection c = Database.connect(jdbcUrl); PreparedStatement s = c.prepareStatement(sql)) {
+            c.setAutoCommit(false);
             int changed = 0;
             for (Object[] values : valueSets) {
                 bind(s, values);
                 changed += s.executeUpdate();
             }
+            c.commit();
             return changed;
         } catch (SQLException e) {
             throw new IllegalStateException("ledger update failed: " + sql, e);
