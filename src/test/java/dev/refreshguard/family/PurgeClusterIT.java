@@ -2,9 +2,6 @@ package dev.refreshguard.family;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,6 +18,7 @@ import dev.refreshguard.harness.Cluster;
 import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.Oidc;
+import dev.refreshguard.harness.ServerLog;
 import dev.refreshguard.harness.TestRealm;
 
 /**
@@ -50,11 +48,7 @@ class PurgeClusterIT {
     }
 
     private static int passes(Path log) {
-        try {
-            return (int) Files.readAllLines(log).stream().filter(l -> l.contains(PASS_LINE)).count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new ServerLog(log).lines(l -> l.contains(PASS_LINE)).size();
     }
 
     private int passes() {

@@ -2,9 +2,6 @@ package dev.refreshguard.family;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +16,7 @@ import org.junit.jupiter.api.TestInstance;
 import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.Cluster;
 import dev.refreshguard.harness.Ledger;
+import dev.refreshguard.harness.ServerLog;
 
 /**
  * A purge pass longer than several intervals, on a two-node cluster: while it runs, no node starts another (each
@@ -107,10 +105,6 @@ class PurgeTakeoverIT {
     }
 
     private static int count(Path log, String text) {
-        try {
-            return (int) Files.readAllLines(log).stream().filter(l -> l.contains(text)).count();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new ServerLog(log).lines(l -> l.contains(text)).size();
     }
 }
