@@ -48,6 +48,8 @@ public final class Cluster implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     /** Runtime options every node starts with, e.g. refresh-guard's SPI options. */
     private static final int NODE_POOL = 35;
+    private static final int CONNECTION_MARGIN = 10;
+    private static final Duration CONNECTION_ROOM_TIMEOUT = Database.POOL_CONNECTION_LIFETIME.multipliedBy(4);
     private List<String> extraOptions = List.of();
     private int fullRestarts;
 
@@ -86,6 +88,7 @@ public final class Cluster implements AutoCloseable {
                 cluster.nodes.add(new Node(cluster, i, home, work.resolve("node-" + i + ".log"), clusterPort(taken)));
             }
             deleteTree(built);
+            cluster.awaitConnectionRoom();
             // The first node creates the schema and the bootstrap admin alone; the others join it.
             for (Node node : cluster.nodes) {
                 node.boot();
@@ -161,6 +164,21 @@ public final class Cluster implements AutoCloseable {
         }
         awaitOneCluster();
         fullRestarts++;
+    }
+
+    /**
+     * Until the database server has room for every node's full pool (and a margin for the tests' own queries):
+     * a server started earlier in the run gives back its connections within {@link Database#POOL_CONNECTION_LIFETIME}.
+     */
+    private void awaitConnectionRoom() {
+        int needed = nodes.size() * NODE_POOL + CONNECTION_MARGIN;
+        Database.ConnectionRoom[] seen = {Database.selected().connectionRoom()};
+        try {
+            Await.until(CONNECTION_ROOM_TIMEOUT, "room for " + needed + " database connections (" + nodes.size() + " pools of "
+                    + NODE_POOL + ", " + CONNECTION_MARGIN + " for the tests)", () -> (seen[0] = Database.selected().connectionRoom()).free() >= needed);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; " + seen[0].free() + " free, held: " + seen[0].holders(), e);
+        }
     }
 
     /** Until every node's latest cluster view, since its last start, has all nodes in it. */

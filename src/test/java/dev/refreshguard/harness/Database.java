@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +20,8 @@ import java.util.Optional;
 public abstract class Database {
 
     public static final String PROPERTY = "it.db";
+    /** How long a server the harness starts keeps a database connection (see {@link #keycloakOptions}). */
+    public static final Duration POOL_CONNECTION_LIFETIME = Duration.ofSeconds(20);
 
     /** The database of this run; one instance per test JVM (the embedded PostgreSQL, if any, lives as long). */
     public static Database selected() {
@@ -47,11 +50,26 @@ public abstract class Database {
     /** Keycloak's options for one database: {@code --db}, {@code --db-url}, credentials. */
     public List<String> keycloakOptions(String database) {
         List<String> options = new ArrayList<>(List.of("--db=" + kind(), "--db-url=" + keycloakUrl(database),
-                "--db-username=" + user()));
+                "--db-username=" + user(),
+                // A pool keeps every connection a 50-racer test opened (Keycloak's default pool has no idle limit),
+                // and servers of one run share one database server (PostgreSQL allows 100 connections by default):
+                // the next server's requests then failed with "too many clients", as 500s. Connections close after
+                // this lifetime, so a server gives back what a race took within seconds.
+                "--db-pool-max-lifetime=" + POOL_CONNECTION_LIFETIME.toSeconds() + "s"));
         if (!password().isEmpty()) {
             options.add("--db-password=" + password());
         }
         return options;
+    }
+
+    /**
+     * How many more client connections the database server accepts now, and who holds the taken ones (for a
+     * message): a test that is about to open many checks this first instead of meeting "too many clients" as 500s.
+     */
+    public abstract ConnectionRoom connectionRoom();
+
+    /** {@code free} connections left; {@code holders}: connections per database, as the server reports them. */
+    public record ConnectionRoom(int free, String holders) {
     }
 
     public void create(String database) {
@@ -82,6 +100,23 @@ public abstract class Database {
     abstract String user();
 
     abstract String password();
+
+    /** Runs two one-value queries as the admin user: connections free, and who holds the others. */
+    ConnectionRoom connectionRoom(String freeSql, String holdersSql) {
+        try (Connection c = DriverManager.getConnection(adminUrl()); Statement s = c.createStatement()) {
+            int free;
+            try (var rs = s.executeQuery(freeSql)) {
+                rs.next();
+                free = rs.getInt(1);
+            }
+            try (var rs = s.executeQuery(holdersSql)) {
+                rs.next();
+                return new ConnectionRoom(free, rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(unavailable().orElse(this + " did not say how many connections it has left"), e);
+        }
+    }
 
     static boolean answers(String host, int port) {
         try (Socket socket = new Socket()) {
@@ -169,6 +204,14 @@ public abstract class Database {
         }
 
         @Override
+        public ConnectionRoom connectionRoom() {
+            return connectionRoom("SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity"
+                            + " WHERE backend_type = 'client backend'",
+                    "SELECT string_agg(db || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT coalesce(datname, '-') AS db,"
+                            + " count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1) held");
+        }
+
+        @Override
         public String toString() {
             return origin;
         }
@@ -221,6 +264,13 @@ public abstract class Database {
         @Override
         String password() {
             return "";
+        }
+
+        @Override
+        public ConnectionRoom connectionRoom() {
+            return connectionRoom("SELECT @@max_connections - (SELECT count(*) FROM information_schema.processlist)",
+                    "SELECT group_concat(concat(db, ' ', n) ORDER BY n DESC SEPARATOR ', ') FROM (SELECT coalesce(db, '-') AS db,"
+                            + " count(*) AS n FROM information_schema.processlist GROUP BY 1) held");
         }
 
         @Override

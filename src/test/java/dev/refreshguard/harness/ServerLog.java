@@ -26,6 +26,9 @@ public final class ServerLog {
     private static final Pattern ALERT_LINE =
             Pattern.compile("^\\S+ \\S+ WARN\\s+\\[" + Pattern.quote(ALERT_CATEGORY) + "\\] \\([^)]*\\) (\\{.*\\})$");
 
+    /** A log line starts with its date; the lines of a stack trace do not. */
+    private static final Pattern LOG_LINE_START = Pattern.compile("^\\d{4}-\\d{2}-\\d{2} ");
+
     private final Path file;
 
     public ServerLog(Path file) {
@@ -55,6 +58,33 @@ public final class ServerLog {
     /** Lines at level ERROR that contain every one of {@code fragments}. */
     public List<String> errors(String... fragments) {
         return lines(line -> line.contains(" ERROR ") && List.of(fragments).stream().allMatch(line::contains));
+    }
+
+    /**
+     * Each 500 Keycloak logged ("Uncaught server error"), with the deepest cause of its stack trace, so that a test
+     * that saw a 5xx can say why without anyone opening the log.
+     */
+    public List<String> uncaughtErrors() {
+        List<String> errors = new ArrayList<>();
+        String error = null;
+        String cause = null;
+        for (String line : lines()) {
+            boolean logLine = LOG_LINE_START.matcher(line).lookingAt();
+            if (logLine && error != null) {
+                errors.add(cause == null ? error : error + " <- " + cause);
+                error = null;
+                cause = null;
+            }
+            if (logLine && line.contains("Uncaught server error")) {
+                error = line;
+            } else if (error != null && line.startsWith("Caused by: ")) {
+                cause = line;
+            }
+        }
+        if (error != null) {
+            errors.add(cause == null ? error : error + " <- " + cause);
+        }
+        return errors;
     }
 
     /** The first line that matches, waited for. */

@@ -71,14 +71,17 @@ public final class Witness {
     /** The leaks found in these logs: any part of a token this witness saw ({@link TokenLeaks}), and any JWT at all. */
     public Leaks leaksIn(Collection<Path> logs) {
         List<String> found = new ArrayList<>();
+        List<String> serverErrors = new ArrayList<>();
         long chars = 0;
         for (Path log : logs) {
-            String text = new ServerLog(log).text();
+            ServerLog serverLog = new ServerLog(log);
+            serverErrors.addAll(serverLog.uncaughtErrors());
+            String text = serverLog.text();
             chars += text.length();
             found.addAll(tokens.in(log.getFileName().toString(), text));
             found.addAll(TokenLeaks.jwtsIn(log.getFileName().toString(), text));
         }
-        return new Leaks(tokens.size(), chars, found);
+        return new Leaks(tokens.size(), chars, found, serverErrors);
     }
 
     /** The figures every class reports about what it saw: answers, tokens looked for in the logs, leaks found. */
@@ -93,11 +96,12 @@ public final class Witness {
 
     /** Fails if any answer was a 5xx or any token reached the logs. */
     public void assertNoFiveXxAndNoLeaks(Leaks leaks) {
-        org.assertj.core.api.Assertions.assertThat(fiveXxAnswers()).as("5xx answers").isEmpty();
+        org.assertj.core.api.Assertions.assertThat(fiveXxAnswers())
+                .as("5xx answers (the servers logged these uncaught errors: %s)", leaks.serverErrors()).isEmpty();
         org.assertj.core.api.Assertions.assertThat(leaks.found()).as("tokens in the logs").isEmpty();
     }
 
-    /** The outcome of a log scan. */
-    public record Leaks(int tokensChecked, long logChars, List<String> found) {
+    /** The outcome of a log scan: tokens found, and the server's uncaught errors (the 500s it logged). */
+    public record Leaks(int tokensChecked, long logChars, List<String> found, List<String> serverErrors) {
     }
 }

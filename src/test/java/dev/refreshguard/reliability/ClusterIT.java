@@ -31,6 +31,7 @@ import dev.refreshguard.harness.Figures;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.Racers;
+import dev.refreshguard.harness.ServerLog;
 import dev.refreshguard.harness.TestRealm;
 import dev.refreshguard.harness.Witness;
 
@@ -162,7 +163,8 @@ class ClusterIT {
         List<Reply> winners = replies.stream().filter(r -> r.status() == 200).toList();
         List<Reply> losers = replies.stream().filter(r -> r.status() != 200).toList();
         graceZeroOutcome = winners.size() + " of " + RACERS + " succeeded";
-        assertThat(replies).as("no racer got a 5xx").noneMatch(r -> r.status() >= 500);
+        assertThat(replies).as(() -> "no racer got a 5xx (the nodes logged: " + uncaughtErrors() + ")")
+                .noneMatch(r -> r.status() >= 500);
         assertThat(winners).as("winners at grace 0").hasSize(1);
         assertThat(losers).as("every other racer: 400 invalid_grant")
                 .allSatisfy(r -> {
@@ -278,6 +280,10 @@ class ClusterIT {
             }
         }
         return replies;
+    }
+
+    private List<String> uncaughtErrors() {
+        return cluster.logFiles().stream().flatMap(log -> new ServerLog(log).uncaughtErrors().stream()).toList();
     }
 
     private Oidc on(Node node, String clientId) {
