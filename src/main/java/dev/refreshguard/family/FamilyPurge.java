@@ -6,6 +6,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.persistence.EntityManager;
 
@@ -46,16 +48,20 @@ final class FamilyPurge {
     private final PurgeSettings settings;
     /** Runs after every batch: the pass is still alive (see {@link FamilyPurgeTask}). */
     private final Runnable heartbeat;
+    /** Released when the server stops: the pass ends after the batch at hand, leaving the rest to the next pass. */
+    private final CountDownLatch stopSignal;
+    private boolean stopped;
 
-    FamilyPurge(KeycloakSessionFactory factory, PurgeSettings settings, Runnable heartbeat) {
+    FamilyPurge(KeycloakSessionFactory factory, PurgeSettings settings, Runnable heartbeat, CountDownLatch stopSignal) {
         this.factory = factory;
         this.settings = settings;
         this.heartbeat = heartbeat;
+        this.stopSignal = stopSignal;
     }
 
     /** What one pass did. */
     record Pass(Map<String, Integer> deletedByRealm, long deleteMillis, int liveChecked, int ended, int successorsCleared,
-                long walkMillis) {
+                long walkMillis, boolean stopped) {
         long millis() {
             return deleteMillis + walkMillis;
         }
@@ -95,32 +101,35 @@ final class FamilyPurge {
      * follows the database's load (a slow batch waits longer), so refreshes are served between batches however busy
      * the database is; a pass over a backlog takes about twice as long at the default.
      *
-     * @return false when the thread was interrupted (the server is stopping): the pass ends after this batch
+     * @return false when the server is stopping (signalled, or the thread interrupted): the pass ends after this batch
      */
     private boolean pace(long batchStartedNanos) {
-        heartbeat.run();
-        long pauseMillis = (System.nanoTime() - batchStartedNanos) / 1_000_000 * settings.pausePercent() / 100;
-        if (pauseMillis <= 0) {
-            return !Thread.currentThread().isInterrupted();
-        }
-        try {
-            Thread.sleep(pauseMillis);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (stopSignal.getCount() == 0) {
+            stopped = true;
             return false;
         }
+        heartbeat.run();
+        long pauseMillis = (System.nanoTime() - batchStartedNanos) / 1_000_000 * settings.pausePercent() / 100;
+        try {
+            stopped = stopSignal.await(Math.max(0, pauseMillis), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped = true;
+        }
+        return !stopped;
     }
 
     Pass run(long now) {
         long started = System.nanoTime();
         Map<String, Integer> deleted = new HashMap<>();
         deleteStopped(REVOKED, now - settings.revokedRetentionSeconds(), deleted);
-        deleteStopped(ENDED, now - settings.retentionSeconds(), deleted);
+        if (!stopped) {
+            deleteStopped(ENDED, now - settings.retentionSeconds(), deleted);
+        }
         long walkStarted = System.nanoTime();
-        int[] live = walkLive(now);
+        int[] live = stopped ? new int[3] : walkLive(now);
         return new Pass(deleted, (walkStarted - started) / 1_000_000, live[2], live[0], live[1],
-                (System.nanoTime() - walkStarted) / 1_000_000);
+                (System.nanoTime() - walkStarted) / 1_000_000, stopped);
     }
 
     private void deleteStopped(String state, long stoppedBefore, Map<String, Integer> deletedByRealm) {

@@ -1,6 +1,9 @@
 package dev.refreshguard.family;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Time;
@@ -25,12 +28,16 @@ final class FamilyPurgeTask implements ScheduledTask {
     private static final Logger LOG = Logger.getLogger(FamilyPurgeTask.class);
 
     private static final String EXECUTOR = "refresh-guard-purge";
+    /** How long the server's shutdown waits for a running pass to finish its batch and say where it stopped. */
+    private static final long SHUTDOWN_WAIT_SECONDS = 5;
 
     private final KeycloakSessionFactory factory;
     private final PurgeSettings settings;
     private final AtomicBoolean passRunning = new AtomicBoolean();
-    /** Set as the JVM begins to stop: a pass cut short by the server's own shutdown is not a failure to warn of. */
-    private final AtomicBoolean stopping = new AtomicBoolean();
+    /** Released as the JVM begins to stop: a pass cut short by the server's own shutdown is not a failure to warn of. */
+    private final CountDownLatch stopping = new CountDownLatch(1);
+    /** Released when the running pass has ended (and logged); null between passes. */
+    private final AtomicReference<CountDownLatch> passEnded = new AtomicReference<>();
 
     private FamilyPurgeTask(KeycloakSessionFactory factory, PurgeSettings settings) {
         this.factory = factory;
@@ -45,9 +52,22 @@ final class FamilyPurgeTask implements ScheduledTask {
         long interval = settings.intervalSeconds() * 1000L;
         FamilyPurgeTask task = new FamilyPurgeTask(factory, settings);
         // Keycloak stops its caches before it closes provider factories, so a factory's close() comes too late to tell.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> task.stopping.set(true), "refresh-guard-purge-stop"));
+        Runtime.getRuntime().addShutdownHook(new Thread(task::stop, "refresh-guard-purge-stop"));
         try (KeycloakSession session = factory.create()) {
             session.getProvider(TimerProvider.class).schedule(new ClusterAwareScheduledTaskRunner(factory, task, interval), interval, NAME);
+        }
+    }
+
+    /** The JVM is stopping: the running pass ends after its batch; the JVM waits (briefly) for it to log where. */
+    private void stop() {
+        stopping.countDown();
+        CountDownLatch ended = passEnded.get();
+        if (ended != null) {
+            try {
+                ended.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -58,6 +78,9 @@ final class FamilyPurgeTask implements ScheduledTask {
 
     @Override
     public void run(KeycloakSession session) {
+        if (stopping.getCount() == 0) {
+            return; // the server is stopping: no new pass
+        }
         if (passRunning.get()) {
             LOG.debug("family purge: the previous pass on this node is still running");
             return;
@@ -67,30 +90,44 @@ final class FamilyPurgeTask implements ScheduledTask {
             return;
         }
         passRunning.set(true);
+        passEnded.set(new CountDownLatch(1));
         try {
             session.getProvider(ExecutorsProvider.class).getExecutor(EXECUTOR).execute(this::pass);
         } catch (RuntimeException e) {
-            passRunning.set(false);
+            ended();
             throw e;
         }
     }
 
     private void pass() {
         try {
-            logged(new FamilyPurge(factory, settings, () -> FamilyPurge.renew(factory, CLAIM, Time.currentTimeMillis()))
+            logged(new FamilyPurge(factory, settings, () -> FamilyPurge.renew(factory, CLAIM, Time.currentTimeMillis()), stopping)
                     .run(Time.currentTime()));
         } catch (RuntimeException e) {
-            if (stopping.get()) {
+            if (stopping.getCount() == 0) {
                 LOG.infof("refresh-guard family purge pass stopped by the server's shutdown; the next pass carries on (%s)", e);
             } else {
                 LOG.warnf(e, "refresh-guard family purge pass failed; the next interval tries again");
             }
         } finally {
-            passRunning.set(false);
+            ended();
+        }
+    }
+
+    private void ended() {
+        passRunning.set(false);
+        CountDownLatch ended = passEnded.getAndSet(null);
+        if (ended != null) {
+            ended.countDown();
         }
     }
 
     private static void logged(FamilyPurge.Pass pass) {
+        if (pass.stopped()) {
+            LOG.infof("refresh-guard family purge pass stopped by the server's shutdown after %d deleted; the next pass carries on",
+                    pass.deleted());
+            return;
+        }
         // One line per pass and node: operators (and the cluster test) see where and how often it ran.
         LOG.infof("refresh-guard family purge: %d deleted in %d ms, %d live checked, %d ended, %d grace successors cleared"
                         + " in %d ms; %d ms in all", pass.deleted(), pass.deleteMillis(), pass.liveChecked(), pass.ended(),

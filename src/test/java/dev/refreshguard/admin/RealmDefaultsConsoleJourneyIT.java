@@ -17,9 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.refreshguard.harness.ConsoleBrowser;
 import dev.refreshguard.harness.DistributionServer;
-import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
-import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
 import dev.refreshguard.harness.TestRealm;
 
@@ -135,11 +133,7 @@ class RealmDefaultsConsoleJourneyIT {
         }
 
         // Grace 30: presenting the rotated-away token again at once is a grace replay, not reuse.
-        Oidc spa = realm.spa();
-        Oidc.Rotated rotated = spa.loginAndRefresh("alice", "alice");
-        Reply replay = spa.refresh(rotated.first());
-        assertThat(replay.status()).as("replay inside the grace window: %s", replay).isEqualTo(200);
-        assertThat(replay.text("refresh_token")).isEqualTo(rotated.successor().text("refresh_token"));
+        realm.spa().expectGraceReplay("alice", "alice");
 
         // Opened again, the tab shows what was saved; a value the admin API refuses is refused, nothing is stored.
         console.openRealmTab(TAB);

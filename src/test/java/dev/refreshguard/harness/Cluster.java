@@ -356,6 +356,12 @@ public final class Cluster implements AutoCloseable {
             awaitStopped();
         }
 
+        /** Stops this node as an operator does (SIGTERM: Keycloak's graceful shutdown) and waits until it has. */
+        public void stop() {
+            signalStop();
+            awaitStopped();
+        }
+
         /** Kills this node at once (SIGKILL), as a crash would: no shutdown hook, no last write. */
         public void kill() {
             if (process != null && process.isAlive()) {

@@ -69,6 +69,18 @@ public final class Oidc {
         return new Rotated(first, rotated);
     }
 
+    /**
+     * {@link #loginAndRefresh}, then the rotated-away token presented again at once: inside a grace window that is a
+     * replay, answered with the very same successor.
+     */
+    public void expectGraceReplay(String username, String password) {
+        Rotated rotated = loginAndRefresh(username, password);
+        Reply replay = refresh(rotated.first());
+        org.assertj.core.api.Assertions.assertThat(replay.status()).as("replay inside the grace window: %s", replay).isEqualTo(200);
+        org.assertj.core.api.Assertions.assertThat(replay.text("refresh_token")).as("the successor the replay gets")
+                .isEqualTo(rotated.successor().text("refresh_token"));
+    }
+
     public Reply refresh(String refreshToken, Map<String, String> headers) {
         return http.postForm(tokenUrl(), credentials("grant_type", "refresh_token", "refresh_token", refreshToken), headers);
     }
