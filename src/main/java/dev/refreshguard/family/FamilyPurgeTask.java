@@ -2,7 +2,6 @@ package dev.refreshguard.family;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.jboss.logging.Logger;
@@ -33,11 +32,10 @@ final class FamilyPurgeTask implements ScheduledTask {
 
     private final KeycloakSessionFactory factory;
     private final PurgeSettings settings;
-    private final AtomicBoolean passRunning = new AtomicBoolean();
     /** Released as the JVM begins to stop: a pass cut short by the server's own shutdown is not a failure to warn of. */
     private final CountDownLatch stopping = new CountDownLatch(1);
     /** Released when the running pass has ended (and logged); null between passes. */
-    private final AtomicReference<CountDownLatch> passEnded = new AtomicReference<>();
+    private final AtomicReference<CountDownLatch> runningPass = new AtomicReference<>();
 
     private FamilyPurgeTask(KeycloakSessionFactory factory, PurgeSettings settings) {
         this.factory = factory;
@@ -61,7 +59,7 @@ final class FamilyPurgeTask implements ScheduledTask {
     /** The JVM is stopping: the running pass ends after its batch; the JVM waits (briefly) for it to log where. */
     private void stop() {
         stopping.countDown();
-        CountDownLatch ended = passEnded.get();
+        CountDownLatch ended = runningPass.get();
         if (ended != null) {
             try {
                 ended.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -81,7 +79,7 @@ final class FamilyPurgeTask implements ScheduledTask {
         if (stopping.getCount() == 0) {
             return; // the server is stopping: no new pass
         }
-        if (passRunning.get()) {
+        if (runningPass.get() != null) {
             LOG.debug("family purge: the previous pass on this node is still running");
             return;
         }
@@ -89,8 +87,7 @@ final class FamilyPurgeTask implements ScheduledTask {
             LOG.debug("family purge of this interval ran on another node");
             return;
         }
-        passRunning.set(true);
-        passEnded.set(new CountDownLatch(1));
+        runningPass.set(new CountDownLatch(1));
         try {
             session.getProvider(ExecutorsProvider.class).getExecutor(EXECUTOR).execute(this::pass);
         } catch (RuntimeException e) {
@@ -115,8 +112,7 @@ final class FamilyPurgeTask implements ScheduledTask {
     }
 
     private void ended() {
-        passRunning.set(false);
-        CountDownLatch ended = passEnded.getAndSet(null);
+        CountDownLatch ended = runningPass.getAndSet(null);
         if (ended != null) {
             ended.countDown();
         }
