@@ -50,7 +50,7 @@ final class FamilyPurge {
     private final Runnable heartbeat;
     /** Released when the server stops: the pass ends after the batch at hand, leaving the rest to the next pass. */
     private final CountDownLatch stopSignal;
-    private boolean stopped;
+    private boolean shutDown;
 
     FamilyPurge(KeycloakSessionFactory factory, PurgeSettings settings, Runnable heartbeat, CountDownLatch stopSignal) {
         this.factory = factory;
@@ -61,7 +61,7 @@ final class FamilyPurge {
 
     /** What one pass did. */
     record Pass(Map<String, Integer> deletedByRealm, long deleteMillis, int liveChecked, int ended, int successorsCleared,
-                long walkMillis, boolean stopped) {
+                long walkMillis, boolean shutDown) {
         long millis() {
             return deleteMillis + walkMillis;
         }
@@ -105,31 +105,31 @@ final class FamilyPurge {
      */
     private boolean pace(long batchStartedNanos) {
         if (stopSignal.getCount() == 0) {
-            stopped = true;
+            shutDown = true;
             return false;
         }
         heartbeat.run();
         long pauseMillis = (System.nanoTime() - batchStartedNanos) / 1_000_000 * settings.pausePercent() / 100;
         try {
-            stopped = stopSignal.await(Math.max(0, pauseMillis), TimeUnit.MILLISECONDS);
+            shutDown = stopSignal.await(Math.max(0, pauseMillis), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            stopped = true;
+            shutDown = true;
         }
-        return !stopped;
+        return !shutDown;
     }
 
     Pass run(long now) {
         long started = System.nanoTime();
         Map<String, Integer> deleted = new HashMap<>();
         deleteStopped(REVOKED, now - settings.revokedRetentionSeconds(), deleted);
-        if (!stopped) {
+        if (!shutDown) {
             deleteStopped(ENDED, now - settings.retentionSeconds(), deleted);
         }
         long walkStarted = System.nanoTime();
-        int[] live = stopped ? new int[3] : walkLive(now);
+        int[] live = shutDown ? new int[3] : walkLive(now);
         return new Pass(deleted, (walkStarted - started) / 1_000_000, live[2], live[0], live[1],
-                (System.nanoTime() - walkStarted) / 1_000_000, stopped);
+                (System.nanoTime() - walkStarted) / 1_000_000, shutDown);
     }
 
     private void deleteStopped(String state, long stoppedBefore, Map<String, Integer> deletedByRealm) {

@@ -119,7 +119,7 @@ final class FamilyPurgeTask implements ScheduledTask {
     }
 
     private static void logged(FamilyPurge.Pass pass) {
-        if (pass.stopped()) {
+        if (pass.shutDown()) {
             LOG.infof("refresh-guard family purge pass stopped by the server's shutdown after %d deleted; the next pass carries on",
                     pass.deleted());
             return;

@@ -87,6 +87,11 @@ public final class ServerLog {
         return errors;
     }
 
+    /** {@link #uncaughtErrors()} of every log, in order. */
+    public static List<String> uncaughtErrors(java.util.Collection<Path> logs) {
+        return logs.stream().flatMap(log -> new ServerLog(log).uncaughtErrors().stream()).toList();
+    }
+
     /** The first line that matches, waited for. */
     public String awaitLine(Duration timeout, String what, Predicate<String> line) {
         return Await.value(timeout, what, () -> lines().stream().filter(line).findFirst().orElse(null));

@@ -163,7 +163,7 @@ class ClusterIT {
         List<Reply> winners = replies.stream().filter(r -> r.status() == 200).toList();
         List<Reply> losers = replies.stream().filter(r -> r.status() != 200).toList();
         graceZeroOutcome = winners.size() + " of " + RACERS + " succeeded";
-        assertThat(replies).as(() -> "no racer got a 5xx (the nodes logged: " + uncaughtErrors() + ")")
+        assertThat(replies).as(() -> "no racer got a 5xx (the nodes logged: " + ServerLog.uncaughtErrors(cluster.logFiles()) + ")")
                 .noneMatch(r -> r.status() >= 500);
         assertThat(winners).as("winners at grace 0").hasSize(1);
         assertThat(losers).as("every other racer: 400 invalid_grant")
@@ -280,10 +280,6 @@ class ClusterIT {
             }
         }
         return replies;
-    }
-
-    private List<String> uncaughtErrors() {
-        return cluster.logFiles().stream().flatMap(log -> new ServerLog(log).uncaughtErrors().stream()).toList();
     }
 
     private Oidc on(Node node, String clientId) {
