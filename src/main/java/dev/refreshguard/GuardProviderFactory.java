@@ -16,12 +16,12 @@ public interface GuardProviderFactory<T extends Provider> extends ProviderFactor
 
     @Override
     default String getId() {
-        return RefreshGuard.PROVIDER_ID;
+        return Jar.PROVIDER_ID;
     }
 
     @Override
     default Map<String, String> getOperationalInfo() {
-        return RefreshGuard.info();
+        return Jar.info();
     }
 
     @Override

@@ -27,17 +27,16 @@ import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
 import dev.refreshguard.alert.AlertVocabulary;
-import dev.refreshguard.family.Family;
-import dev.refreshguard.family.FamilyLedger;
-import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.policy.Attribute;
 import dev.refreshguard.policy.Policy;
+import dev.refreshguard.policy.Protection;
 import dev.refreshguard.policy.Setting;
-import dev.refreshguard.realm.RealmSwitch;
-import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
 import dev.refreshguard.reuse.Revocation;
 import dev.refreshguard.reuse.RevocationScope;
 import dev.refreshguard.reuse.RevokeFamily;
+import dev.refreshguard.spi.RefreshGuard;
+import dev.refreshguard.store.Family;
+import dev.refreshguard.store.RevocationReason;
 
 /**
  * {@code /admin/realms/{realm}/refresh-guard}: the effective policy of a client, a user's families, and revoking a
@@ -79,7 +78,8 @@ final class GuardAdminResource {
         if (client == null) {
             throw notFound("Client not found");
         }
-        Policy policy = GuardRefreshTokenProviderFactory.of(session).policies().of(client);
+        RefreshGuard guard = RefreshGuard.of(session);
+        Policy policy = guard.policy(client);
 
         Map<String, Object> attributes = new LinkedHashMap<>();
         for (Attribute attribute : Attribute.values()) {
@@ -97,7 +97,7 @@ final class GuardAdminResource {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("realm", realm.getName());
         body.put("clientId", client.getClientId());
-        body.put("protected", RealmSwitch.isOn(realm));
+        body.put("protected", guard.protection(realm) == Protection.ON);
         body.put("attributes", attributes);
         return body;
     }
@@ -125,7 +125,7 @@ final class GuardAdminResource {
         if (size == 0) {
             return out;
         }
-        for (Family family : FamilyLedger.of(session).ofUser(realm.getId(), user.getId(), only, from, size)) {
+        for (Family family : RefreshGuard.of(session).store().queries().pageOfUser(realm.getId(), user.getId(), only, from, size)) {
             out.add(describe(family));
         }
         return out;
@@ -164,13 +164,12 @@ final class GuardAdminResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> revoke(@PathParam("id") String familyId) {
         auth.users().requireManage();
-        FamilyLedger ledger = FamilyLedger.of(session);
-        Optional<Family> found = familyId == null || familyId.length() > MAX_FAMILY_ID ? Optional.empty() : ledger.find(familyId);
+        Optional<Family> found = familyId == null || familyId.length() > MAX_FAMILY_ID ? Optional.empty()
+                : RefreshGuard.of(session).store().queries().find(familyId);
         // A family of another realm is as unknown here as one that never existed.
         Family family = found.filter(f -> f.realmId().equals(realm.getId())).orElseThrow(() -> notFound("Family not found"));
 
-        Revocation.Revoked revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family,
-                RevocationReason.ADMIN, GuardRefreshTokenProviderFactory.of(session).alerts()));
+        Revocation.Result revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.ADMIN));
         String clientId = clientIdOf(family);
 
         adminEvent.operation(OperationType.ACTION).resource(ADMIN_EVENT_RESOURCE)
@@ -183,7 +182,8 @@ final class GuardAdminResource {
 
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", family.id());
-        body.put("state", Family.State.REVOKED.name());
+        // A family that was no longer active (ENDED, or REVOKED before) stays as it was: say so, not "REVOKED".
+        body.put("state", (family.state() == Family.State.ACTIVE ? Family.State.REVOKED : family.state()).name());
         body.put("familiesRevoked", revoked.families());
         body.put("clientSessionsEnded", revoked.sessions());
         return body;
@@ -201,7 +201,7 @@ final class GuardAdminResource {
         f.put("state", family.state().name());
         f.put("revokedAt", family.revoked() ? family.revokedAt() : null);
         f.put("revokedReason", family.revokedReason());
-        f.put("endedAt", family.ended() ? family.revokedAt() : null);
+        f.put("endedAt", family.ended() ? family.endedAt() : null);
         f.put("sessionId", family.sessionId());
         return f;
     }

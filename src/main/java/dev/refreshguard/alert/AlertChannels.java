@@ -7,22 +7,19 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
-
 import org.jboss.logging.Logger;
 import org.keycloak.events.EventBuilder;
 import org.keycloak.events.EventStoreProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 
+import dev.refreshguard.metrics.GuardMetrics;
 import dev.refreshguard.policy.Policy;
 
 /**
  * Where a reuse alert goes: the Keycloak event (to every listener and the event store), one JSON line at WARN
- * on {@code dev.refreshguard.alert}, Micrometer counters, and email after commit.
- * One instance per server, created by the refresh provider's factory.
+ * on {@code dev.refreshguard.alert}, the reuse counter, and email after commit.
+ * One instance per server, held by the {@code refresh-guard} SPI's factory.
  */
 public final class AlertChannels {
 
@@ -30,11 +27,12 @@ public final class AlertChannels {
 
     private final Logger alertLog = Logger.getLogger(LOG_CATEGORY);
     private final ObjectMapper json = new ObjectMapper();
-    private final MeterRegistry registry = Metrics.globalRegistry;
     private final AlertMail mail;
+    private final GuardMetrics metrics;
 
-    public AlertChannels(AlertMail mail) {
+    public AlertChannels(AlertMail mail, GuardMetrics metrics) {
         this.mail = mail;
+        this.metrics = metrics;
     }
 
     /**
@@ -52,7 +50,7 @@ public final class AlertChannels {
                 .error(AlertVocabulary.ERROR_REUSED);
         storeEvenIfTypeNotSaved(session, event);
         alertLog.warn(toJson(alert));
-        counter(Meter.REUSE, "realm", alert.realmName(), "client", alert.clientId(), "action", alert.action()).increment();
+        metrics.reuse(alert.realmName(), alert.clientId(), alert.action());
         mail.sendAfterCommit(session, alert, policy);
     }
 
@@ -72,43 +70,6 @@ public final class AlertChannels {
                 store.onEvent(event.getEvent());
             }
         }
-    }
-
-    public void graceReplay(String realmName, String clientId) {
-        counter(Meter.GRACE_REPLAY, "realm", realmName, "client", clientId).increment();
-    }
-
-    public void familiesRevoked(String realmName, String clientId, int count) {
-        if (count > 0) {
-            counter(Meter.FAMILY_REVOKED, "realm", realmName, "client", clientId).increment(count);
-        }
-    }
-
-    public void familiesPurged(String realmName, int count) {
-        if (count > 0) {
-            counter(Meter.FAMILIES_PURGED, "realm", realmName).increment(count);
-        }
-    }
-
-    /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */
-    private enum Meter {
-        REUSE("refresh.guard.reuse", "Refresh token reuses detected (one per alert), by the reuse action taken"),
-        GRACE_REPLAY("refresh.guard.grace.replay", "Refreshes answered with the same successor token inside the grace window"),
-        FAMILY_REVOKED("refresh.guard.family.revoked", "Refresh token families revoked (reuse, revocation endpoint, admin)"),
-        FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention");
-
-        final String name;
-        final String description;
-
-        Meter(String name, String description) {
-            this.name = name;
-            this.description = description;
-        }
-    }
-
-    /** The one place counters are made: the registry returns the existing counter for the same name and tags. */
-    private Counter counter(Meter meter, String... tags) {
-        return Counter.builder(meter.name).description(meter.description).tags(tags).register(registry);
     }
 
     String toJson(ReuseAlert a) {

@@ -3,7 +3,7 @@ package dev.refreshguard.alert;
 /**
  * Every word refresh-guard puts into a Keycloak event or the alert JSON line, in one place: security teams
  * filter on these strings, so they change only here and only on purpose. Revocation reasons are
- * {@link dev.refreshguard.family.RevocationReason}.
+ * {@link dev.refreshguard.store.RevocationReason}.
  */
 public final class AlertVocabulary {
 

@@ -8,7 +8,7 @@ import org.keycloak.services.clientpolicy.ClientPolicyContext;
 import org.keycloak.services.clientpolicy.context.ClientCRUDContext;
 import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
 
-import dev.refreshguard.RefreshGuard;
+import dev.refreshguard.Jar;
 
 /**
  * Writes the configured {@code refresh.guard.*} values into a client that is being created or saved (admin console,
@@ -55,6 +55,6 @@ final class GuardExecutor implements ClientPolicyExecutorProvider<GuardExecutorC
 
     @Override
     public String getProviderId() {
-        return RefreshGuard.PROVIDER_ID;
+        return Jar.PROVIDER_ID;
     }
 }

@@ -12,7 +12,7 @@ import org.keycloak.services.ui.extend.UiTabProvider;
 import org.keycloak.services.ui.extend.UiTabProviderFactory;
 
 import dev.refreshguard.GuardProviderFactory;
-import dev.refreshguard.RefreshGuard;
+import dev.refreshguard.Jar;
 
 /**
  * The tab {@code refresh-guard} on Realm settings: one field per realm-level {@code refresh.guard.*} attribute.
@@ -36,7 +36,7 @@ public final class RealmDefaultsTabFactory implements UiTabProviderFactory<Compo
 
     @Override
     public Map<String, String> getParams() {
-        return Map.of("tab", RefreshGuard.PROVIDER_ID);
+        return Map.of("tab", Jar.PROVIDER_ID);
     }
 
     @Override

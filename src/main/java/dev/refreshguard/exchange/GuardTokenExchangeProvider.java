@@ -11,9 +11,9 @@ import org.keycloak.protocol.oidc.TokenExchangeContext;
 import org.keycloak.protocol.oidc.TokenExchangeProvider;
 
 import dev.refreshguard.exchange.SubjectFamily.Standing;
-import dev.refreshguard.family.NewFamily;
-import dev.refreshguard.policy.PolicyReader;
-import dev.refreshguard.realm.RealmSwitch;
+import dev.refreshguard.family.ParentFamily;
+import dev.refreshguard.policy.Protection;
+import dev.refreshguard.spi.RefreshGuard;
 
 /**
  * Keycloak's standard token exchange, unchanged — same requests, responses and permission checks — except that
@@ -26,16 +26,16 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
     static final String STANDARD = "standard";
 
     private final KeycloakSession session;
-    private final PolicyReader policies;
+    private final RefreshGuard guard;
 
-    GuardTokenExchangeProvider(KeycloakSession session, PolicyReader policies) {
+    GuardTokenExchangeProvider(KeycloakSession session, RefreshGuard guard) {
         this.session = session;
-        this.policies = policies;
+        this.guard = guard;
     }
 
     @Override
     public boolean supports(TokenExchangeContext context) {
-        if (!RealmSwitch.isOn(context.getRealm())) {
+        if (guard.protection(context.getRealm()) != Protection.ON) {
             return false;
         }
         TokenExchangeProvider standard = standard();
@@ -45,19 +45,19 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
     @Override
     public Response exchange(TokenExchangeContext context) {
         // Read with a lock when a child family is about to start: the parent is held until this transaction ends.
-        Optional<SubjectFamily> subject = SubjectFamily.of(session, context, policies, mintsRefreshToken(context));
+        Optional<SubjectFamily> subject = SubjectFamily.of(session, guard, context, mintsRefreshToken(context));
         if (subject.isPresent()) {
             SubjectFamily parent = subject.get();
             Standing standing = parent.standing(Time.currentTime());
             if (standing != Standing.ALIVE) {
                 throw new ExchangeRefusal(context).familyNotAlive(parent, standing);
             }
-            session.setAttribute(NewFamily.PARENT_ATTRIBUTE, parent.familyId());
+            ParentFamily.set(session, parent.familyId());
         }
         try {
             return standard().exchange(context);
         } finally {
-            session.removeAttribute(NewFamily.PARENT_ATTRIBUTE);
+            ParentFamily.clear(session);
         }
     }
 

@@ -5,7 +5,7 @@ import org.keycloak.protocol.oidc.TokenExchangeProvider;
 import org.keycloak.protocol.oidc.TokenExchangeProviderFactory;
 
 import dev.refreshguard.GuardProviderFactory;
-import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
+import dev.refreshguard.spi.RefreshGuard;
 
 /**
  * Standard token exchange (v2) in protected realms, with the minted refresh token joining the subject token's
@@ -18,7 +18,7 @@ public final class GuardTokenExchangeProviderFactory implements TokenExchangePro
 
     @Override
     public TokenExchangeProvider create(KeycloakSession session) {
-        return new GuardTokenExchangeProvider(session, GuardRefreshTokenProviderFactory.of(session).policies());
+        return new GuardTokenExchangeProvider(session, RefreshGuard.of(session));
     }
 
     @Override

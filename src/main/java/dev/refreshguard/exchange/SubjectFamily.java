@@ -9,12 +9,12 @@ import org.keycloak.protocol.oidc.TokenExchangeContext;
 import org.keycloak.representations.AccessToken;
 import org.keycloak.util.TokenUtil;
 
-import dev.refreshguard.family.Family;
-import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.IssuingFamily;
 import dev.refreshguard.policy.Lifetimes;
 import dev.refreshguard.policy.Policy;
-import dev.refreshguard.policy.PolicyReader;
+import dev.refreshguard.spi.RefreshGuard;
+import dev.refreshguard.store.Family;
+import dev.refreshguard.store.FamilyQueries;
 
 /**
  * The family a subject access token was issued from. An access token issued alongside a family's refresh token
@@ -45,7 +45,7 @@ record SubjectFamily(Family family, String familyId, String userId, String sessi
      * @param lock read the family with a lock held until the transaction ends: a child is about to be started
      *             under it, so a concurrent revocation waits for this exchange and then finds the child
      */
-    static Optional<SubjectFamily> of(KeycloakSession session, TokenExchangeContext context, PolicyReader policies,
+    static Optional<SubjectFamily> of(KeycloakSession session, RefreshGuard guard, TokenExchangeContext context,
                                       boolean lock) {
         // Signature checked, so a forged token can never name a family; expiry and the rest stay Keycloak's checks.
         AccessToken token = session.tokens().decode(context.getParams().getSubjectToken(), AccessToken.class);
@@ -58,18 +58,18 @@ record SubjectFamily(Family family, String familyId, String userId, String sessi
         if (client == null) {
             return Optional.empty();
         }
-        FamilyLedger ledger = FamilyLedger.of(session);
+        FamilyQueries families = guard.store().queries();
         Optional<String> named = IssuingFamily.of(token);
         Optional<Family> newest = named.isPresent()
                 ? Optional.empty()
-                : ledger.newestOf(realm.getId(), token.getSessionId(), client.getId());
+                : families.newestOf(realm.getId(), token.getSessionId(), client.getId());
         Optional<String> familyId = named.isPresent() ? named : newest.map(Family::id);
         if (familyId.isEmpty()) {
             return Optional.empty();
         }
-        Policy policy = policies.of(client);
-        Optional<Family> family = lock ? ledger.findForUpdate(familyId.get())
-                : newest.isPresent() ? newest : ledger.find(familyId.get());
+        Policy policy = guard.policy(client);
+        Optional<Family> family = lock ? families.findForUpdate(familyId.get())
+                : newest.isPresent() ? newest : families.find(familyId.get());
         // The claim is Keycloak-signed, but a family of another realm or client is never this token's.
         family = family.filter(f -> f.realmId().equals(realm.getId()) && f.clientUuid().equals(client.getId()));
         if (family.isEmpty()) {

@@ -9,16 +9,20 @@ import org.keycloak.common.util.Time;
 import org.keycloak.executors.ExecutorsProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.services.scheduled.ClusterAwareScheduledTaskRunner;
 import org.keycloak.timer.ScheduledTask;
 import org.keycloak.timer.TimerProvider;
 
+import dev.refreshguard.spi.PurgeSettings;
+import dev.refreshguard.spi.RefreshGuard;
+
 /**
- * The periodic purge, scheduled the way Keycloak schedules its own clean-up tasks: every node's timer fires each
- * interval, Keycloak's cluster-aware runner keeps two nodes from running it at once, and the claim in RG_SCHEDULE
- * lets only the first node of each interval do a pass. The pass itself runs on an executor of its own: a long pass
- * (a backlog of millions of rows, paced) must not hold up the timer thread that Keycloak's own clean-up tasks share.
- * While it runs, it renews its claim, so no node starts another pass before it is over.
+ * The periodic purge. Every node's timer fires each interval (scheduled through Keycloak's cluster-aware runner, as
+ * Keycloak schedules its own clean-up tasks); what keeps two nodes from purging at once is the claim in RG_SCHEDULE:
+ * only the node that claims an interval does its pass. The pass runs on an executor of its own, outside the runner's
+ * reach: a long pass (a backlog of millions of rows, paced) must not hold up the timer thread that Keycloak's own
+ * clean-up tasks share. While it runs, it renews its claim, so no node starts another pass before it is over.
  */
 final class FamilyPurgeTask implements ScheduledTask {
 
@@ -42,7 +46,11 @@ final class FamilyPurgeTask implements ScheduledTask {
         this.settings = settings;
     }
 
-    static void schedule(KeycloakSessionFactory factory, PurgeSettings settings) {
+    static void schedule(KeycloakSessionFactory factory) {
+        PurgeSettings settings;
+        try (KeycloakSession session = factory.create()) {
+            settings = RefreshGuard.of(session).purgeSettings();
+        }
         if (!settings.enabled()) {
             LOG.infof("refresh-guard family purge is off (%s=0)", PurgeSettings.INTERVAL);
             return;
@@ -83,7 +91,9 @@ final class FamilyPurgeTask implements ScheduledTask {
             LOG.debug("family purge: the previous pass on this node is still running");
             return;
         }
-        if (!FamilyPurge.claim(factory, CLAIM, Time.currentTimeMillis(), settings.intervalSeconds() * 1000L)) {
+        long now = Time.currentTimeMillis();
+        if (!KeycloakModelUtils.runJobInTransactionWithResult(factory,
+                own -> RefreshGuard.of(own).store().schedule().claim(CLAIM, now, settings.intervalSeconds() * 1000L))) {
             LOG.debug("family purge of this interval ran on another node");
             return;
         }
@@ -98,8 +108,7 @@ final class FamilyPurgeTask implements ScheduledTask {
 
     private void pass() {
         try {
-            logged(new FamilyPurge(factory, settings, () -> FamilyPurge.renew(factory, CLAIM, Time.currentTimeMillis()), stopping)
-                    .run(Time.currentTime()));
+            logged(new FamilyPurge(factory, settings, this::renewClaim, stopping).run(Time.currentTime()));
         } catch (RuntimeException e) {
             if (stopping.getCount() == 0) {
                 LOG.infof("refresh-guard family purge pass stopped by the server's shutdown; the next pass carries on (%s)", e);
@@ -109,6 +118,11 @@ final class FamilyPurgeTask implements ScheduledTask {
         } finally {
             ended();
         }
+    }
+
+    private void renewClaim() {
+        long now = Time.currentTimeMillis();
+        KeycloakModelUtils.runJobInTransaction(factory, own -> RefreshGuard.of(own).store().schedule().renew(CLAIM, now));
     }
 
     private void ended() {

@@ -1,15 +1,15 @@
 package dev.refreshguard.family;
 
-import jakarta.persistence.EntityManager;
-
 import org.jboss.logging.Logger;
-import org.keycloak.connections.jpa.JpaConnectionProvider;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.provider.ProviderEvent;
 import org.keycloak.provider.ProviderEventListener;
+
+import dev.refreshguard.spi.RefreshGuard;
+import dev.refreshguard.store.FamilyCleanup.Owner;
 
 /**
  * Deleting a user, a client or a realm deletes its families (with the addresses they hold) at once, in the
@@ -22,25 +22,20 @@ final class FamilyRemoval implements ProviderEventListener {
     @Override
     public void onEvent(ProviderEvent event) {
         if (event instanceof UserModel.UserRemovedEvent removed) {
-            delete(removed.getKeycloakSession(), "USER_ID", removed.getRealm().getId(), removed.getUser().getId());
+            delete(removed.getKeycloakSession(), Owner.USER, removed.getRealm().getId(), removed.getUser().getId());
         } else if (event instanceof ClientModel.ClientRemovedEvent removed) {
             ClientModel client = removed.getClient();
-            delete(removed.getKeycloakSession(), "CLIENT_ID", client.getRealm().getId(), client.getId());
+            delete(removed.getKeycloakSession(), Owner.CLIENT, client.getRealm().getId(), client.getId());
         } else if (event instanceof RealmModel.RealmRemovedEvent removed) {
             String realmId = removed.getRealm().getId();
-            delete(removed.getKeycloakSession(), "REALM_ID", realmId, realmId);
+            delete(removed.getKeycloakSession(), Owner.REALM, realmId, realmId);
         }
     }
 
-    /** Deletes the realm's families whose {@code column} (USER_ID, CLIENT_ID or REALM_ID itself) is {@code key}. */
-    private static void delete(KeycloakSession session, String column, String realmId, String key) {
-        EntityManager em = session.getProvider(JpaConnectionProvider.class).getEntityManager();
-        int deleted = em.createNativeQuery("DELETE FROM RG_FAMILY WHERE REALM_ID = :realm AND " + column + " = :key")
-                .setParameter("realm", realmId)
-                .setParameter("key", key)
-                .executeUpdate();
+    private static void delete(KeycloakSession session, Owner owner, String realmId, String ownerId) {
+        int deleted = RefreshGuard.of(session).store().cleanup().deleteOf(owner, realmId, ownerId);
         if (deleted > 0) {
-            LOG.debugf("deleted %d families with %s %s", deleted, column, key);
+            LOG.debugf("deleted %d families of %s %s", deleted, owner, ownerId);
         }
     }
 }

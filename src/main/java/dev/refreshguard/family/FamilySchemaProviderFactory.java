@@ -1,24 +1,20 @@
 package dev.refreshguard.family;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
-import org.keycloak.Config;
 import org.keycloak.connections.jpa.entityprovider.JpaEntityProvider;
 import org.keycloak.connections.jpa.entityprovider.JpaEntityProviderFactory;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
-import org.keycloak.provider.ProviderConfigProperty;
 
 import dev.refreshguard.GuardProviderFactory;
-import dev.refreshguard.RefreshGuard;
+import dev.refreshguard.Jar;
 
 /**
  * The family store's server-wide life: registers the family table's Liquibase changelog with Keycloak (which creates
- * and upgrades it at startup in whatever database the server uses; the ledger uses plain SQL, so no entities),
- * deletes families with their user, client or realm, and schedules the purge task. Its options are this factory's:
- * {@code --spi-jpa-entity-provider--refresh-guard--<option>}.
+ * and upgrades it at startup in whatever database the server uses; the store uses plain SQL, so no entities),
+ * deletes families with their user, client or realm, and schedules the purge task with the server options of the
+ * {@code refresh-guard} SPI.
  */
 public final class FamilySchemaProviderFactory implements JpaEntityProviderFactory, GuardProviderFactory<JpaEntityProvider> {
 
@@ -35,7 +31,7 @@ public final class FamilySchemaProviderFactory implements JpaEntityProviderFacto
 
         @Override
         public String getFactoryId() {
-            return RefreshGuard.PROVIDER_ID;
+            return Jar.PROVIDER_ID;
         }
 
         @Override
@@ -43,33 +39,14 @@ public final class FamilySchemaProviderFactory implements JpaEntityProviderFacto
         }
     };
 
-    private PurgeSettings purge;
-
     @Override
     public JpaEntityProvider create(KeycloakSession session) {
         return SCHEMA;
     }
 
     @Override
-    public void init(Config.Scope config) {
-        purge = PurgeSettings.from(config);
-    }
-
-    @Override
     public void postInit(KeycloakSessionFactory factory) {
         factory.register(new FamilyRemoval());
-        FamilyPurgeTask.schedule(factory, purge);
-    }
-
-    @Override
-    public List<ProviderConfigProperty> getConfigMetadata() {
-        return PurgeSettings.metadata();
-    }
-
-    @Override
-    public Map<String, String> getOperationalInfo() {
-        Map<String, String> info = new LinkedHashMap<>(RefreshGuard.info());
-        info.putAll(purge.info());
-        return info;
+        FamilyPurgeTask.schedule(factory);
     }
 }

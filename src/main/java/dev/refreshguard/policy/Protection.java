@@ -5,7 +5,7 @@ import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
-import dev.refreshguard.RefreshGuard;
+import dev.refreshguard.Jar;
 
 /**
  * How refresh-guard treats a realm's tokens right now. A realm is protected while the {@code refresh-guard} event
@@ -24,7 +24,7 @@ public enum Protection {
     STOCK;
 
     /** Realm attribute: epoch second when this server first saw the realm protected. State, not policy. */
-    public static final String SINCE = "refresh-guard.protected-since";
+    public static final String SINCE = "refresh.guard.protected.since";
 
     private static final Logger LOG = Logger.getLogger(Protection.class);
 
@@ -33,7 +33,7 @@ public enum Protection {
         if (realm == null) {
             return STOCK;
         }
-        if (realm.getEventsListenersStream().anyMatch(RefreshGuard.PROVIDER_ID::equals)) {
+        if (realm.getEventsListenersStream().anyMatch(Jar.PROVIDER_ID::equals)) {
             return ON;
         }
         return realm.getAttribute(SINCE) != null ? BOOKKEEPING : STOCK;

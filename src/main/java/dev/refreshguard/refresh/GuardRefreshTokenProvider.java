@@ -18,16 +18,14 @@ import org.keycloak.util.TokenUtil;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.UriInfo;
 
-import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.family.FamilyClaims;
-import dev.refreshguard.family.FamilyLedger;
 import dev.refreshguard.family.IssuingFamily;
-import dev.refreshguard.family.NewFamily;
-import dev.refreshguard.family.SqlDialect;
+import dev.refreshguard.family.ParentFamily;
 import dev.refreshguard.policy.Lifetimes;
 import dev.refreshguard.policy.Policy;
-import dev.refreshguard.policy.PolicyReader;
 import dev.refreshguard.policy.Protection;
+import dev.refreshguard.spi.RefreshGuard;
+import dev.refreshguard.store.NewFamily;
 
 /**
  * Keycloak's default refresh-token handling, with families around it: every validation, session update and
@@ -36,41 +34,33 @@ import dev.refreshguard.policy.Protection;
  */
 final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
 
-    private final PolicyReader policies;
-    private final AlertChannels alerts;
-    private final GuardRefreshTokenProviderFactory factory;
-    /** The realm's mode as {@code supports} found it: one request, one realm; not derived again per step. */
-    private Protection mode;
+    private final RefreshGuard guard;
 
-    GuardRefreshTokenProvider(KeycloakSession session, PolicyReader policies, AlertChannels alerts,
-                              GuardRefreshTokenProviderFactory factory) {
+    GuardRefreshTokenProvider(KeycloakSession session, RefreshGuard guard) {
         super(session);
-        this.policies = policies;
-        this.alerts = alerts;
-        this.factory = factory;
+        this.guard = guard;
     }
 
     @Override
     public boolean supports(InitialRefreshTokenContext ctx) {
-        return mode(ctx.clientSessionCtx().getClientSession().getRealm()) != Protection.STOCK;
+        return guard.protection(ctx.clientSessionCtx().getClientSession().getRealm()) != Protection.STOCK;
     }
 
     @Override
     public boolean supports(RefreshTokenContext ctx) {
-        return super.supports(ctx) && mode(ctx.grantContext().getRealm()) != Protection.STOCK;
+        return super.supports(ctx) && guard.protection(ctx.grantContext().getRealm()) != Protection.STOCK;
     }
 
-    /** A realm seen protected is remembered once, so that switching it off later keeps the ledger's bookkeeping. */
-    private Protection mode(RealmModel realm) {
-        mode = Protection.of(realm);
-        if (mode == Protection.ON && Protection.unremembered(realm)) {
-            factory.rememberProtected(session, realm);
+    /**
+     * The realm's protection for a step that writes the ledger. A realm seen protected is remembered once, so that
+     * switching it off later keeps the ledger's bookkeeping.
+     */
+    private Protection protection(RealmModel realm) {
+        Protection protection = guard.protection(realm);
+        if (protection == Protection.ON) {
+            guard.rememberProtected(realm);
         }
-        return mode;
-    }
-
-    private Protection modeOf(RealmModel realm) {
-        return mode != null ? mode : mode(realm);
+        return protection;
     }
 
     @Override
@@ -79,8 +69,8 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
         AuthenticatedClientSessionModel clientSession = ctx.clientSessionCtx().getClientSession();
         RefreshStep refresh = ctx.responseBuilder() instanceof GuardedTokenManager.GuardedResponseBuilder guarded
                 ? guarded.step() : null;
-        Policy policy = refresh != null ? refresh.policy() : policies.of(clientSession.getClient());
-        boolean limits = refresh != null ? refresh.limitsLifetimes() : modeOf(clientSession.getRealm()) == Protection.ON;
+        Policy policy = refresh != null ? refresh.policy() : guard.policy(clientSession.getClient());
+        boolean limits = refresh != null ? refresh.limitsLifetimes() : protection(clientSession.getRealm()) == Protection.ON;
 
         // The family of the token being issued: the one place it is known.
         FamilyClaims claims = refresh != null ? refresh.successorClaims() : startFamily(clientSession, token);
@@ -101,18 +91,18 @@ final class GuardRefreshTokenProvider extends DefaultRefreshTokenProvider {
     private FamilyClaims startFamily(AuthenticatedClientSessionModel clientSession, RefreshToken token) {
         String familyId = KeycloakModelUtils.generateId();
         long now = token.getIat();
-        FamilyLedger.of(session).start(new NewFamily(familyId, clientSession.getRealm().getId(),
+        guard.store().ledger().start(new NewFamily(familyId, clientSession.getRealm().getId(),
                 clientSession.getClient().getId(), clientSession.getUserSession().getUser().getId(), token.getSessionId(),
-                TokenUtil.TOKEN_TYPE_OFFLINE.equals(token.getType()), session.getAttribute(NewFamily.PARENT_ATTRIBUTE, String.class),
-                now, session.getContext().getConnection().getRemoteAddr()));
+                TokenUtil.TOKEN_TYPE_OFFLINE.equals(token.getType()), ParentFamily.of(session), now,
+                session.getContext().getConnection().getRemoteAddr()));
         return new FamilyClaims(familyId, 0, now);
     }
 
     @Override
     public TokenManager.AccessTokenResponseBuilder refreshAccessToken(RefreshTokenContext ctx) throws OAuthErrorException {
         ClientModel client = ctx.grantContext().getClient();
-        RefreshStep step = RefreshStep.start(session, ctx.grantContext(), policies.of(client),
-                modeOf(ctx.grantContext().getRealm()), alerts, factory::dialect, ctx.oldRefreshToken());
+        RefreshStep step = RefreshStep.start(session, guard, ctx.grantContext(), guard.policy(client),
+                protection(ctx.grantContext().getRealm()), ctx.oldRefreshToken());
         try {
             return super.refreshAccessToken(new RefreshTokenContext(ctx.oldRefreshToken(), ctx.grantContext(), ctx.grant(),
                     new GuardedTokenManager(step), ctx.scopeParameter(), ctx.resourceParameter()));

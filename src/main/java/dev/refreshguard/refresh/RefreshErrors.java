@@ -9,9 +9,10 @@ import org.keycloak.protocol.oidc.grants.OAuth2GrantType;
 import org.keycloak.services.CorsErrorResponseException;
 
 import dev.refreshguard.alert.AlertVocabulary;
-import dev.refreshguard.family.Family;
 import dev.refreshguard.family.FamilyClaims;
-import dev.refreshguard.family.RevocationReason;
+import dev.refreshguard.store.Family;
+import dev.refreshguard.store.RevocationReason;
+import dev.refreshguard.store.RotationOutcome;
 
 /**
  * The refusals refresh-guard adds: 400 {@code invalid_grant} for the client, and a REFRESH_TOKEN_ERROR event with
@@ -33,38 +34,46 @@ final class RefreshErrors {
         return refuse("Refresh token reuse detected: this token was already used, so its family is revoked");
     }
 
+    /** The refusal a ledger outcome that is neither served nor reuse calls for. */
+    CorsErrorResponseException refusal(RotationOutcome outcome) {
+        if (outcome instanceof RotationOutcome.Revoked revoked) {
+            return familyRevoked(revoked.family());
+        }
+        if (outcome instanceof RotationOutcome.Unknown unknown) {
+            return refuse(userId, unknown.familyId(), "Refresh token family is not known to this server",
+                    AlertVocabulary.ERROR_FAMILY_REVOKED);
+        }
+        if (outcome instanceof RotationOutcome.Stale) {
+            return refuse(userId, null, "Stale refresh token: it was replaced by a newer one before refresh-guard protected the realm",
+                    AlertVocabulary.ERROR_STALE);
+        }
+        throw new IllegalStateException("not a refusal: " + outcome);
+    }
+
     CorsErrorResponseException familyRevoked(Family family) {
         String description = RevocationReason.REUSE.of(family)
                 ? "Refresh token family revoked after token reuse was detected"
                 : "Refresh token family revoked";
-        event().user(family.userId()).detail(AlertVocabulary.FAMILY_ID, family.id()).detail(Details.REASON, description).error(AlertVocabulary.ERROR_FAMILY_REVOKED);
-        return refuse(description);
-    }
-
-    CorsErrorResponseException unknownFamily(String familyId) {
-        String description = "Refresh token family is not known to this server";
-        user(event()).detail(AlertVocabulary.FAMILY_ID, familyId).detail(Details.REASON, description).error(AlertVocabulary.ERROR_FAMILY_REVOKED);
-        return refuse(description);
+        return refuse(family.userId(), family.id(), description, AlertVocabulary.ERROR_FAMILY_REVOKED);
     }
 
     CorsErrorResponseException expired(FamilyClaims claims) {
-        String description = "Refresh token expired: past the idle or maximum lifetime of its family";
-        user(event()).detail(AlertVocabulary.FAMILY_ID, claims.familyId()).detail(Details.REASON, description).error(AlertVocabulary.ERROR_EXPIRED);
-        return refuse(description);
+        return refuse(userId, claims.familyId(), "Refresh token expired: past the idle or maximum lifetime of its family",
+                AlertVocabulary.ERROR_EXPIRED);
     }
 
-    CorsErrorResponseException stale() {
-        String description = "Stale refresh token: it was replaced by a newer one before refresh-guard protected the realm";
-        user(event()).detail(Details.REASON, description).error(AlertVocabulary.ERROR_STALE);
+    /** The event names the user and (where known) the family, and carries refresh-guard's error code. */
+    private CorsErrorResponseException refuse(String user, String familyId, String description, String error) {
+        EventBuilder event = user == null ? event() : event().user(user);
+        if (familyId != null) {
+            event.detail(AlertVocabulary.FAMILY_ID, familyId);
+        }
+        event.detail(Details.REASON, description).error(error);
         return refuse(description);
     }
 
     EventBuilder event() {
         return grant.getEvent();
-    }
-
-    private EventBuilder user(EventBuilder event) {
-        return userId == null ? event : event.user(userId);
     }
 
     private CorsErrorResponseException refuse(String description) {

@@ -4,7 +4,7 @@ package dev.refreshguard.reuse;
 public final class AlertOnly implements Revocation {
 
     @Override
-    public Revoked apply(RevocationSteps steps) {
-        return new Revoked(0, 0);
+    public Result apply(RevocationSteps steps) {
+        return new Result(0, 0);
     }
 }

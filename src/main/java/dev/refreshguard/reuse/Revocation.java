@@ -6,12 +6,12 @@ import dev.refreshguard.policy.ReuseAction;
 public sealed interface Revocation permits RevokeFamily, RevokeUserSession, RevokeAllSessions, AlertOnly {
 
     /** Revokes what this action covers through {@code steps} (a {@link RevocationScope}), in the request's transaction. */
-    Revoked apply(RevocationSteps steps);
+    Result apply(RevocationSteps steps);
 
     /** What a revocation ended: sessions (client sessions for a family, user sessions for the wider scopes) and families. */
-    record Revoked(int sessions, int families) {
-        Revoked plus(Revoked other) {
-            return new Revoked(sessions + other.sessions, families + other.families);
+    record Result(int sessions, int families) {
+        Result plus(Result other) {
+            return new Result(sessions + other.sessions, families + other.families);
         }
     }
 

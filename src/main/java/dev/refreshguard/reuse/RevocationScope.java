@@ -15,43 +15,46 @@ import org.keycloak.models.UserSessionModel;
 import org.keycloak.services.managers.AuthenticationManager;
 import org.keycloak.services.managers.UserSessionManager;
 
-import dev.refreshguard.alert.AlertChannels;
-import dev.refreshguard.family.Family;
-import dev.refreshguard.family.FamilyLedger;
-import dev.refreshguard.family.RevocationReason;
+import dev.refreshguard.metrics.GuardMetrics;
+import dev.refreshguard.spi.RefreshGuard;
+import dev.refreshguard.store.Family;
+import dev.refreshguard.store.FamilyRevocations;
+import dev.refreshguard.store.RevocationReason;
 
 /**
- * Everything a revocation needs: where, which family, why (kept on each revoked family for admins), and the
- * counter it reports to. Every revocation — reuse, admin, the RFC 7009 revocation endpoint, the session-wide
- * actions — revokes families only through this scope's ledger steps, so each is recorded and counted alike:
- * {@code refresh_guard_family_revoked_total} goes up by one per family that changed to REVOKED, under that
- * family's own client.
+ * Everything a revocation needs: where, which family, why (kept on each revoked family for admins). Every
+ * revocation — reuse, admin, the RFC 7009 revocation endpoint, the session-wide actions — revokes families only
+ * through this scope's steps, so each is recorded and counted alike: {@code refresh_guard_family_revoked_total} goes
+ * up by one per family that changed to REVOKED, under that family's own client. Runs in the session's transaction.
  */
-public record RevocationScope(KeycloakSession session, RealmModel realm, FamilyLedger ledger, Family family,
-                              RevocationReason reason, long now, AlertChannels alerts) implements RevocationSteps {
+public record RevocationScope(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason, long now)
+        implements RevocationSteps {
 
-    /** A scope for revoking {@code family} now, in the request's transaction. */
-    public static RevocationScope of(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason,
-                                     AlertChannels alerts) {
-        return new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, Time.currentTime(), alerts);
+    /** A scope for revoking {@code family} now. */
+    public static RevocationScope of(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason) {
+        return new RevocationScope(session, realm, family, reason, Time.currentTime());
+    }
+
+    private FamilyRevocations revocations() {
+        return RefreshGuard.of(session).store().revocations();
     }
 
     /** The family and its token-exchange descendants. */
     @Override
     public List<Family> revokeTree() {
-        return counted(ledger.revokeWithDescendants(family.id(), reason, now));
+        return counted(revocations().revokeWithDescendants(family.id(), reason, now));
     }
 
     /** Every online family of the family's user session, with descendants. */
     @Override
     public List<Family> revokeOnlineSession() {
-        return counted(ledger.revokeOnlineSession(realm.getId(), family.sessionId(), reason, now));
+        return counted(revocations().revokeOnlineSession(realm.getId(), family.sessionId(), reason, now));
     }
 
     /** Every family of the family's user, online and offline, with descendants. */
     @Override
     public List<Family> revokeUser() {
-        return counted(ledger.revokeUser(realm.getId(), family.userId(), reason, now));
+        return counted(revocations().revokeUser(realm.getId(), family.userId(), reason, now));
     }
 
     private List<Family> counted(List<Family> revoked) {
@@ -62,10 +65,11 @@ public record RevocationScope(KeycloakSession session, RealmModel realm, FamilyL
         Map<String, Integer> byClientId = new LinkedHashMap<>();
         byClient.forEach((clientUuid, count) -> byClientId.put(clientIdOf(clientUuid), count));
         // Counted once the revocation is committed: a rolled-back request (redone by DurableRevocation) counts once.
+        GuardMetrics metrics = RefreshGuard.of(session).metrics();
         session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
             @Override
             protected void commitImpl() {
-                byClientId.forEach((clientId, count) -> alerts.familiesRevoked(realm.getName(), clientId, count));
+                byClientId.forEach((clientId, count) -> metrics.familiesRevoked(realm.getName(), clientId, count));
             }
 
             @Override

@@ -2,7 +2,7 @@ package dev.refreshguard.reuse;
 
 import java.util.List;
 
-import dev.refreshguard.family.Family;
+import dev.refreshguard.store.Family;
 
 /**
  * The steps a revocation action is made of, around one family: which families the ledger revokes and which sessions

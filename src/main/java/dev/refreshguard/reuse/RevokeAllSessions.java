@@ -4,8 +4,8 @@ package dev.refreshguard.reuse;
 public final class RevokeAllSessions implements Revocation {
 
     @Override
-    public Revoked apply(RevocationSteps steps) {
+    public Result apply(RevocationSteps steps) {
         int families = new RevokeFamily().apply(steps).families() + steps.revokeUser().size();
-        return new Revoked(steps.endAllSessionsOfUser(), families);
+        return new Result(steps.endAllSessionsOfUser(), families);
     }
 }

@@ -2,14 +2,14 @@ package dev.refreshguard.reuse;
 
 import java.util.List;
 
-import dev.refreshguard.family.Family;
+import dev.refreshguard.store.Family;
 
 /** The family and its token-exchange descendants stop working; the user's other clients and SSO session are untouched. */
 public final class RevokeFamily implements Revocation {
 
     @Override
-    public Revoked apply(RevocationSteps steps) {
+    public Result apply(RevocationSteps steps) {
         List<Family> revoked = steps.revokeTree();
-        return new Revoked(steps.endClientSessions(revoked), revoked.size());
+        return new Result(steps.endClientSessions(revoked), revoked.size());
     }
 }

@@ -4,13 +4,13 @@ package dev.refreshguard.reuse;
 public final class RevokeUserSession implements Revocation {
 
     @Override
-    public Revoked apply(RevocationSteps steps) {
-        Revoked family = new RevokeFamily().apply(steps);
+    public Result apply(RevocationSteps steps) {
+        Result family = new RevokeFamily().apply(steps);
         int families = steps.revokeOnlineSession().size();
         if (!steps.endUserSession()) {
-            return family.plus(new Revoked(0, families));
+            return family.plus(new Result(0, families));
         }
         // The user session's end covers the family's client sessions: one session ended.
-        return new Revoked(1, family.families() + families);
+        return new Result(1, family.families() + families);
     }
 }

@@ -10,7 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
-import dev.refreshguard.RefreshGuard;
+import dev.refreshguard.Jar;
 import dev.refreshguard.bench.Latencies.Stats;
 import dev.refreshguard.harness.Http;
 
@@ -45,7 +45,7 @@ final class Report {
         StringBuilder out = new StringBuilder();
         out.append("# refresh-guard benchmark: the cost of protection\n\n");
         out.append("Mode `").append(s.mode()).append("`, ").append(r.startedAt()).append(". Keycloak ")
-                .append(keycloakVersion()).append(", refresh-guard ").append(RefreshGuard.VERSION)
+                .append(keycloakVersion()).append(", refresh-guard ").append(Jar.VERSION)
                 .append(", one server on PostgreSQL; every realm measured in the same run.\n\n");
         out.append("Machine: ").append(m.cores()).append(" cores, ").append(m.cpuModel()).append(", ")
                 .append(m.memoryMiB()).append(" MiB memory, ").append(m.jdk()).append(", ").append(m.os())
@@ -319,7 +319,7 @@ final class Report {
         root.put("startedAt", r.startedAt());
         root.put("timedPhasesSeconds", r.timedSeconds());
         root.put("keycloak", keycloakVersion());
-        root.put("refreshGuard", RefreshGuard.VERSION);
+        root.put("refreshGuard", Jar.VERSION);
         BenchSettings s = r.settings();
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("mode", s.mode());

@@ -49,7 +49,7 @@ final class Scale {
     private static final int RETENTION = 86_400;
     private static final int REVOKED_RETENTION = 3 * 86_400;
     private static final int BATCH = 1000;
-    private static final String OPTION = "--spi-jpa-entity-provider--refresh-guard--";
+    private static final String OPTION = "--spi-refresh-guard--refresh-guard--";
     private static final Pattern PASS = Pattern.compile("refresh-guard family purge: (\\d+) deleted in (\\d+) ms, \\d+ live"
             + " checked, \\d+ ended, \\d+ grace successors cleared in \\d+ ms; (\\d+) ms in all");
     private static final long HELD = 32_503_680_000_000L; // year 3000, epoch millis
@@ -114,8 +114,8 @@ final class Scale {
             long tableBytes = number("SELECT pg_relation_size('RG_FAMILY')");
             long indexBytes = number("SELECT pg_indexes_size('RG_FAMILY')");
             Map<String, Long> indexes = indexSizes();
-            long eligible = number("SELECT COUNT(*) FROM RG_FAMILY WHERE (STATE = 'REVOKED' AND REVOKED_AT <= "
-                    + (Instant.now().getEpochSecond() - REVOKED_RETENTION) + ") OR (STATE = 'ENDED' AND REVOKED_AT <= "
+            long eligible = number("SELECT COUNT(*) FROM RG_FAMILY WHERE (STATE = 'REVOKED' AND STOPPED_AT <= "
+                    + (Instant.now().getEpochSecond() - REVOKED_RETENTION) + ") OR (STATE = 'ENDED' AND STOPPED_AT <= "
                     + (Instant.now().getEpochSecond() - RETENTION) + ")");
             long rows = number("SELECT COUNT(*) FROM RG_FAMILY");
 
@@ -215,7 +215,7 @@ final class Scale {
         for (long from = 1; from <= total; from += chunk) {
             long to = Math.min(total, from + chunk - 1);
             sql("INSERT INTO RG_FAMILY (ID, REALM_ID, CLIENT_ID, USER_ID, SESSION_ID, OFFLINE, PARENT_ID, GENERATION, CREATED_AT,"
-                    + " ROTATED_AT, ROTATED_BY_IP, STATE, REVOKED_AT, REVOKED_REASON, SUCCESSOR, SUCCESSOR_EXP)"
+                    + " ROTATED_AT, ROTATED_BY_IP, STATE, STOPPED_AT, REVOKED_REASON, SUCCESSOR, SUCCESSOR_EXP)"
                     + " SELECT md5('seed' || i), CASE WHEN i % 100 < 20 THEN '" + realmId + "' ELSE 'seed-realm-' || (i % 20) END,"
                     + " CASE WHEN i % 100 < 20 THEN '" + clientUuid + "' ELSE 'seed-client-' || (i % 50) END,"
                     + " 'seed-user-' || (i % 100000),"
@@ -239,7 +239,7 @@ final class Scale {
     private void seedMany(int count, String realmId, String clientUuid, String userId) {
         long now = Instant.now().getEpochSecond();
         sql("INSERT INTO RG_FAMILY (ID, REALM_ID, CLIENT_ID, USER_ID, SESSION_ID, OFFLINE, PARENT_ID, GENERATION, CREATED_AT,"
-                + " ROTATED_AT, ROTATED_BY_IP, STATE, REVOKED_AT, REVOKED_REASON, SUCCESSOR, SUCCESSOR_EXP)"
+                + " ROTATED_AT, ROTATED_BY_IP, STATE, STOPPED_AT, REVOKED_REASON, SUCCESSOR, SUCCESSOR_EXP)"
                 + " SELECT md5('many' || i), '" + realmId + "', '" + clientUuid + "', '" + userId + "', md5('many-session' || i),"
                 + " FALSE, '', i % 20, " + now + " - 100000 + i, " + now + " - 100000 + i, '10.9.9.9',"
                 + " CASE WHEN i % 4 = 0 THEN 'ENDED' ELSE 'REVOKED' END, " + now + " - 60,"

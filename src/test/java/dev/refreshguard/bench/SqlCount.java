@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.refreshguard.family.FamilyLedger;
+import dev.refreshguard.store.FamilyLedger;
 import dev.refreshguard.harness.DistributionServer;
 import dev.refreshguard.harness.TestRealm;
 

@@ -7,7 +7,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.refreshguard.exchange.SubjectFamily.Standing;
-import dev.refreshguard.family.Family;
+import dev.refreshguard.store.Family;
 import dev.refreshguard.policy.ClientKind;
 import dev.refreshguard.policy.Policy;
 
@@ -82,6 +82,6 @@ class SubjectFamilyTest {
 
     private static Family family(Family.State state, long rotatedAt, boolean offline) {
         return new Family("f1", "r1", "c1", "u1", "s1", offline, null, 3, START, rotatedAt, "127.0.0.1", state,
-                state == Family.State.REVOKED ? rotatedAt : 0, state == Family.State.REVOKED ? "reuse" : null);
+                state == Family.State.REVOKED ? rotatedAt : 0, 0, state == Family.State.REVOKED ? "reuse" : null);
     }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.refreshguard.policy.ClientKind;
 import dev.refreshguard.policy.Policy;
+import dev.refreshguard.store.LiveFamily;
 
 /** When the purge judges a live family unusable by time alone (its session still exists). */
 class FamilyPurgeTest {
@@ -19,8 +20,8 @@ class FamilyPurgeTest {
     }
 
     /** A family started {@code age} seconds ago, last rotated {@code idle} seconds ago, newest token expiring at {@code exp}. */
-    private static FamilyPurge.Live family(boolean offline, int generation, long age, long idle, long exp) {
-        return new FamilyPurge.Live("f", "r", "c", "s", offline, generation, NOW - age, NOW - idle, exp, false, "u");
+    private static LiveFamily family(boolean offline, int generation, long age, long idle, long exp) {
+        return new LiveFamily("f", "r", "c", "s", offline, generation, NOW - age, NOW - idle, exp, false, "u");
     }
 
     @Test

@@ -30,7 +30,7 @@ class PurgeClusterIT {
 
     private static final int INTERVAL = 3;
     private static final int WINDOW = 36;
-    private static final String OPTION = "--spi-jpa-entity-provider--refresh-guard--";
+    private static final String OPTION = "--spi-refresh-guard--refresh-guard--";
     private static final String PASS_LINE = "refresh-guard family purge: ";
 
     private Cluster cluster;

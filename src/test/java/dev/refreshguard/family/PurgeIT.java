@@ -34,7 +34,7 @@ class PurgeIT {
     private static final int RETENTION = 3;
     private static final int REVOKED_RETENTION = 12;
     private static final Duration PURGED = Duration.ofSeconds(60);
-    private static final String OPTION = "--spi-jpa-entity-provider--refresh-guard--";
+    private static final String OPTION = "--spi-refresh-guard--refresh-guard--";
 
     private DistributionServer server;
     private FamilyRows rows;
@@ -260,7 +260,7 @@ class PurgeIT {
     @Test
     void theOptionsAreInTheServerInfo() {
         JsonNode info = realm.admin.admin("GET", "/serverinfo", null).json()
-                .path("providers").path("jpa-entity-provider").path("providers").path("refresh-guard").path("operationalInfo");
+                .path("providers").path("refresh-guard").path("providers").path("refresh-guard").path("operationalInfo");
         assertThat(info.path("purge-interval").asText()).isEqualTo(Integer.toString(INTERVAL));
         assertThat(info.path("retention").asText()).isEqualTo(Integer.toString(RETENTION));
         assertThat(info.path("revoked-retention").asText()).isEqualTo(Integer.toString(REVOKED_RETENTION));

@@ -29,7 +29,7 @@ class PurgeTakeoverIT {
 
     private static final int INTERVAL = 4;
     private static final int BACKLOG = 4000;
-    private static final String OPTION = "--spi-jpa-entity-provider--refresh-guard--";
+    private static final String OPTION = "--spi-refresh-guard--refresh-guard--";
     private static final String PASS_LINE = "refresh-guard family purge: ";
     /** The running node's own timer, firing while its pass is still at work (DEBUG). */
     private static final String STILL_RUNNING = "the previous pass on this node is still running";
@@ -116,7 +116,7 @@ class PurgeTakeoverIT {
             values.add(new Object[] {idPrefix + i, endedLongAgo, endedLongAgo, endedLongAgo});
         }
         ledger.update("INSERT INTO RG_FAMILY (ID, REALM_ID, CLIENT_ID, USER_ID, SESSION_ID, OFFLINE, PARENT_ID, GENERATION,"
-                + " CREATED_AT, ROTATED_AT, ROTATED_BY_IP, STATE, REVOKED_AT)"
+                + " CREATED_AT, ROTATED_AT, ROTATED_BY_IP, STATE, STOPPED_AT)"
                 + " VALUES (?, 'takeover-realm', 'takeover-client', 'takeover-user', 'takeover-session', FALSE, '', 3, ?, ?,"
                 + " '127.0.0.1', 'ENDED', ?)", values);
     }

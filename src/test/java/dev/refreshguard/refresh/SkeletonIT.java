@@ -39,7 +39,7 @@ class SkeletonIT {
     void serverInfoListsEveryProviderWithTheJarVersion() {
         JsonNode providers = new Admin(server).admin("GET", "/serverinfo", null).json().get("providers");
         String version = System.getProperty("guard.version");
-        for (String spi : List.of("refresh-token", "eventsListener", "jpa-entity-provider", "oauth2-token-exchange")) {
+        for (String spi : List.of("refresh-guard", "refresh-token", "eventsListener", "jpa-entity-provider", "oauth2-token-exchange")) {
             JsonNode provider = providers.path(spi).path("providers").path("refresh-guard");
             assertThat(provider.isMissingNode()).as("refresh-guard in SPI %s", spi).isFalse();
             assertThat(provider.path("operationalInfo").path("version").asText()).as("version in %s", spi).isEqualTo(version);

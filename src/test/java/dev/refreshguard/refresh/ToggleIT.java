@@ -23,6 +23,7 @@ import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
 import dev.refreshguard.harness.TestRealm;
+import dev.refreshguard.policy.Protection;
 
 /** Protection switched on, off and on again: nothing rotated away in any period comes back. */
 @ExtendWith(RealServer.class)
@@ -42,6 +43,8 @@ class ToggleIT {
         Oidc spa = realm.spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         String r1 = ok(spa.refresh(r0)).text("refresh_token");          // r0 rotated away while on
+        Await.until(Duration.ofSeconds(10), "the realm remembered as protected (" + Protection.SINCE + ")",
+                () -> realm.admin.ok("GET", "/" + realm.name, null).json().path("attributes").has(Protection.SINCE));
 
         Switches.protect(realm, false);
         Reply replayWhileOff = spa.refresh(r0);                           // stock: served
@@ -117,7 +120,7 @@ class ToggleIT {
         assertThat(Oidc.claims(r1).has("rg_fid")).isFalse();
         assertThat(Switches.families(stock)).isEmpty();
         JsonNode attributes = stock.admin.ok("GET", "/" + stock.name, null).json().path("attributes");
-        assertThat(attributes.has("refresh-guard.protected-since")).isFalse();
+        assertThat(attributes.has(Protection.SINCE)).isFalse();
     }
 
     private static void awaitAlerts(TestRealm realm, int count) {

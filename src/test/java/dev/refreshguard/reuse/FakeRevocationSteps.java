@@ -3,7 +3,7 @@ package dev.refreshguard.reuse;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.refreshguard.family.Family;
+import dev.refreshguard.store.Family;
 
 /**
  * A ledger and session store in memory for the revocation actions: a few families of one user, and a record of
@@ -73,6 +73,6 @@ final class FakeRevocationSteps implements RevocationSteps {
 
     static Family family(String id, String sessionId, boolean offline) {
         return new Family(id, "realm", "client-" + id, "user", sessionId, offline, null, 2, 100, 200, "10.0.0.1",
-                Family.State.ACTIVE, 0, null);
+                Family.State.ACTIVE, 0, 0, null);
     }
 }

@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.refreshguard.family.Family;
+import dev.refreshguard.store.Family;
 import dev.refreshguard.policy.ReuseAction;
 
 /**
@@ -32,55 +32,55 @@ class RevocationActionsTest {
 
     @Test
     void revokeFamilyRevokesTheTreeAndEndsItsClientSessions() {
-        Revocation.Revoked result = new RevokeFamily().apply(steps);
+        Revocation.Result result = new RevokeFamily().apply(steps);
 
         assertThat(steps.revoked).containsExactly(reused, child);
         assertThat(steps.clientSessionsEnded).containsExactly(reused, child);
         assertThat(steps.steps).containsExactly("revoke tree", "end client sessions");
-        assertThat(result).isEqualTo(new Revocation.Revoked(2, 2));
+        assertThat(result).isEqualTo(new Revocation.Result(2, 2));
     }
 
     @Test
     void revokeUserSessionRevokesTheLoginsFamiliesAndEndsThatUserSession() {
-        Revocation.Revoked result = new RevokeUserSession().apply(steps);
+        Revocation.Result result = new RevokeUserSession().apply(steps);
 
         assertThat(steps.revoked).containsExactly(reused, child, sameLogin).doesNotContain(offline);
         assertThat(steps.clientSessionsEnded).containsExactly(reused, child);
         assertThat(steps.steps).containsExactly("revoke tree", "end client sessions", "revoke online session", "end user session");
-        assertThat(result).as("one user session ended; three families").isEqualTo(new Revocation.Revoked(1, 3));
+        assertThat(result).as("one user session ended; three families").isEqualTo(new Revocation.Result(1, 3));
     }
 
     @Test
     void revokeUserSessionWhoseSessionIsGoneCountsTheClientSessionsEnded() {
         steps.userSessionExists = false;
 
-        Revocation.Revoked result = new RevokeUserSession().apply(steps);
+        Revocation.Result result = new RevokeUserSession().apply(steps);
 
         assertThat(steps.revoked).containsExactly(reused, child, sameLogin);
-        assertThat(result).isEqualTo(new Revocation.Revoked(2, 3));
+        assertThat(result).isEqualTo(new Revocation.Result(2, 3));
     }
 
     @Test
     void revokeAllSessionsRevokesEveryFamilyOfTheUserAndEndsAllSessions() {
-        Revocation.Revoked result = new RevokeAllSessions().apply(steps);
+        Revocation.Result result = new RevokeAllSessions().apply(steps);
 
         assertThat(steps.revoked).containsExactly(reused, child, sameLogin, offline);
         assertThat(steps.clientSessionsEnded).containsExactly(reused, child);
         assertThat(steps.steps).containsExactly("revoke tree", "end client sessions", "revoke user", "end all sessions of user");
-        assertThat(result).as("the user's sessions ended; four families").isEqualTo(new Revocation.Revoked(3, 4));
+        assertThat(result).as("the user's sessions ended; four families").isEqualTo(new Revocation.Result(3, 4));
     }
 
     @Test
     void revokeAllSessionsOfAUserSinceDeletedStillRevokesTheFamilies() {
         steps.sessionsOfUser = 0;
 
-        assertThat(new RevokeAllSessions().apply(steps)).isEqualTo(new Revocation.Revoked(0, 4));
+        assertThat(new RevokeAllSessions().apply(steps)).isEqualTo(new Revocation.Result(0, 4));
         assertThat(steps.revoked).containsExactly(reused, child, sameLogin, offline);
     }
 
     @Test
     void alertOnlyRevokesNothingAndEndsNothing() {
-        assertThat(new AlertOnly().apply(steps)).isEqualTo(new Revocation.Revoked(0, 0));
+        assertThat(new AlertOnly().apply(steps)).isEqualTo(new Revocation.Result(0, 0));
         assertThat(steps.steps).isEmpty();
         assertThat(steps.revoked).isEmpty();
     }

@@ -1,4 +1,4 @@
-package dev.refreshguard.refresh;
+package dev.refreshguard.reuse;
 
 import java.util.concurrent.Executor;
 
@@ -11,13 +11,8 @@ import org.keycloak.models.KeycloakTransaction;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
-import dev.refreshguard.alert.AlertChannels;
-import dev.refreshguard.family.Family;
-import dev.refreshguard.family.FamilyLedger;
-import dev.refreshguard.family.RevocationReason;
 import dev.refreshguard.policy.ReuseAction;
-import dev.refreshguard.reuse.Revocation;
-import dev.refreshguard.reuse.RevocationScope;
+import dev.refreshguard.store.Family;
 
 /**
  * Makes a reuse revocation and its alert event outlast the token request. They are written in the request's
@@ -25,7 +20,8 @@ import dev.refreshguard.reuse.RevocationScope;
  * transaction rolls back instead — a failed commit, or an error response rolled back — this redoes both in a
  * transaction of its own. It runs after the request's transaction has ended, so it never waits for a row lock the
  * request holds (a failed rotate UPDATE keeps its lock on MariaDB, the classifying read on every database).
- * A node that dies between the rollback and the redo loses the redo: the alert's log line was written already.
+ * The redo revokes through {@link ReuseResponse#revoke}, the very code the request ran. A node that dies between the
+ * rollback and the redo loses the redo: the alert's log line was written already.
  */
 final class DurableRevocation implements KeycloakTransaction {
 
@@ -35,23 +31,19 @@ final class DurableRevocation implements KeycloakTransaction {
     private final String realmId;
     private final Family family;
     private final ReuseAction action;
-    private final RevocationReason reason;
     private final long now;
-    private final AlertChannels alerts;
     private final Event alertEvent;
     private final Executor executor;
 
-    DurableRevocation(KeycloakSessionFactory factory, String realmId, Family family, ReuseAction action, RevocationReason reason,
-                      long now, AlertChannels alerts, Event alertEvent, Executor executor) {
+    DurableRevocation(KeycloakSessionFactory factory, String realmId, Family family, ReuseAction action, long now,
+                      Event alertEvent, Executor executor) {
         this.factory = factory;
-        this.executor = executor;
         this.realmId = realmId;
         this.family = family;
         this.action = action;
-        this.reason = reason;
         this.now = now;
-        this.alerts = alerts;
         this.alertEvent = alertEvent;
+        this.executor = executor;
     }
 
     /** On a thread of its own: the request thread's JTA context is still winding down the failed transaction. */
@@ -66,7 +58,7 @@ final class DurableRevocation implements KeycloakTransaction {
                 RealmModel realm = session.realms().getRealm(realmId);
                 if (realm != null) {
                     session.getContext().setRealm(realm);
-                    Revocation.of(action).apply(new RevocationScope(session, realm, FamilyLedger.of(session), family, reason, now, alerts));
+                    ReuseResponse.revoke(session, realm, family, action, now);
                 }
             });
             LOG.debugf("Reuse revocation of family %s redone after its token request rolled back", family.id());

@@ -6,12 +6,12 @@ import java.util.Map;
 import java.util.Properties;
 
 /** The id every provider of this JAR registers, and the JAR's version as Keycloak's server info shows it. */
-public final class RefreshGuard {
+public final class Jar {
 
     public static final String PROVIDER_ID = "refresh-guard";
     public static final String VERSION = readVersion();
 
-    private RefreshGuard() {
+    private Jar() {
     }
 
     public static Map<String, String> info() {
@@ -19,7 +19,7 @@ public final class RefreshGuard {
     }
 
     private static String readVersion() {
-        try (InputStream in = RefreshGuard.class.getResourceAsStream("/dev/refreshguard/version.properties")) {
+        try (InputStream in = Jar.class.getResourceAsStream("/dev/refreshguard/version.properties")) {
             Properties p = new Properties();
             if (in != null) {
                 p.load(in);

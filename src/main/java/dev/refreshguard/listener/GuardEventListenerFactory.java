@@ -1,4 +1,4 @@
-package dev.refreshguard.realm;
+package dev.refreshguard.listener;
 
 import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
@@ -12,13 +12,11 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 
 import dev.refreshguard.GuardProviderFactory;
-import dev.refreshguard.alert.AlertChannels;
-import dev.refreshguard.family.Family;
-import dev.refreshguard.family.FamilyLedger;
-import dev.refreshguard.family.RevocationReason;
-import dev.refreshguard.refresh.GuardRefreshTokenProviderFactory;
 import dev.refreshguard.reuse.RevocationScope;
 import dev.refreshguard.reuse.RevokeFamily;
+import dev.refreshguard.spi.RefreshGuard;
+import dev.refreshguard.store.Family;
+import dev.refreshguard.store.RevocationReason;
 
 /**
  * The per-realm switch: adding the {@code refresh-guard} event listener to a realm turns protection on.
@@ -26,7 +24,7 @@ import dev.refreshguard.reuse.RevokeFamily;
  * itself follows the RFC 7009 revocation endpoint, so that revoking any refresh token revokes its whole family, and
  * logouts, so that the families of an ended session stop being live at once.
  */
-public final class RealmSwitchListenerFactory implements EventListenerProviderFactory, GuardProviderFactory<EventListenerProvider> {
+public final class GuardEventListenerFactory implements EventListenerProviderFactory, GuardProviderFactory<EventListenerProvider> {
 
     @Override
     public EventListenerProvider create(KeycloakSession session) {
@@ -47,7 +45,7 @@ public final class RealmSwitchListenerFactory implements EventListenerProviderFa
                     && event.getDetails() != null && event.getDetails().containsKey(Details.REFRESH_TOKEN_ID)) {
                 revokeFamiliesOfRevokedGrant(event);
             } else if (event.getType() == EventType.LOGOUT && event.getError() == null && event.getSessionId() != null) {
-                FamilyLedger.of(session).endOnlineSession(event.getRealmId(), event.getSessionId(), Time.currentTime());
+                RefreshGuard.of(session).store().revocations().endOnlineSession(event.getRealmId(), event.getSessionId(), Time.currentTime());
             }
         }
 
@@ -58,9 +56,9 @@ public final class RealmSwitchListenerFactory implements EventListenerProviderFa
             if (client == null) {
                 return;
             }
-            AlertChannels alerts = GuardRefreshTokenProviderFactory.of(session).alerts();
-            for (Family family : FamilyLedger.of(session).liveOfClientSession(realm.getId(), event.getSessionId(), client.getId())) {
-                new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.REVOCATION_ENDPOINT, alerts));
+            for (Family family : RefreshGuard.of(session).store().queries()
+                    .liveOfClientSession(realm.getId(), event.getSessionId(), client.getId())) {
+                new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.REVOCATION_ENDPOINT));
             }
         }
 

@@ -1,4 +1,4 @@
-package dev.refreshguard.family;
+package dev.refreshguard.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.refreshguard.family;
+package dev.refreshguard.store;
 
 import java.sql.Connection;
 import java.sql.SQLException;

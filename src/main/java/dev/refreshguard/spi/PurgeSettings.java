@@ -1,4 +1,4 @@
-package dev.refreshguard.family;
+package dev.refreshguard.spi;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,7 +10,7 @@ import org.keycloak.provider.ProviderConfigurationBuilder;
 
 /**
  * The purge task's server options, read once at startup:
- * {@code --spi-jpa-entity-provider--refresh-guard--<option>} or {@code KC_SPI_JPA_ENTITY_PROVIDER__REFRESH_GUARD__<OPTION>}.
+ * {@code --spi-refresh-guard--refresh-guard--<option>} or {@code KC_SPI_REFRESH_GUARD__REFRESH_GUARD__<OPTION>}.
  *
  * @param intervalSeconds         seconds between two passes of the cluster; 0 switches the task off
  * @param retentionSeconds        how long an ended (session gone, past its maximum) family is kept before it is deleted
@@ -22,7 +22,7 @@ import org.keycloak.provider.ProviderConfigurationBuilder;
 public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revokedRetentionSeconds, int batchSize,
                             int pausePercent) {
 
-    static final String INTERVAL = "purge-interval";
+    public static final String INTERVAL = "purge-interval";
     static final String RETENTION = "retention";
     static final String REVOKED_RETENTION = "revoked-retention";
     static final String BATCH_SIZE = "purge-batch-size";
@@ -45,7 +45,7 @@ public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revok
                 read(config, PAUSE, DEFAULT_PAUSE, 0, MAX_PAUSE));
     }
 
-    boolean enabled() {
+    public boolean enabled() {
         return intervalSeconds > 0;
     }
 

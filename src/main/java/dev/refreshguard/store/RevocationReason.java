@@ -1,7 +1,4 @@
-package dev.refreshguard.family;
-
-import java.util.Arrays;
-import java.util.Optional;
+package dev.refreshguard.store;
 
 /** Why a family was revoked: stored on the family (REVOKED_REASON) and shown to admins as its word. */
 public enum RevocationReason {
@@ -20,11 +17,6 @@ public enum RevocationReason {
 
     public String word() {
         return word;
-    }
-
-    /** The reason a stored word names; empty for a family that is not revoked or a word of another version. */
-    public static Optional<RevocationReason> fromWord(String word) {
-        return Arrays.stream(values()).filter(r -> r.word.equals(word)).findFirst();
     }
 
     public boolean of(Family family) {

@@ -1,4 +1,4 @@
-package dev.refreshguard.family;
+package dev.refreshguard.store;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

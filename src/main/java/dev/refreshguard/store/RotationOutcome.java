@@ -1,4 +1,4 @@
-package dev.refreshguard.family;
+package dev.refreshguard.store;
 
 /** What the ledger's one atomic rotate (or adopt) step found. */
 public sealed interface RotationOutcome {

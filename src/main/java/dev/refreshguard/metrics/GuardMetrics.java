@@ -1,0 +1,57 @@
+package dev.refreshguard.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+
+/**
+ * Every refresh-guard counter, on Micrometer's global registry (Keycloak's {@code /metrics} when metrics are enabled).
+ * One instance per server. Reuse alerts are counted here too, but so are things that are no alert: grace replays,
+ * revocations of every kind, purged families.
+ */
+public final class GuardMetrics {
+
+    private final MeterRegistry registry = Metrics.globalRegistry;
+
+    public void reuse(String realmName, String clientId, String action) {
+        counter(Meter.REUSE, "realm", realmName, "client", clientId, "action", action).increment();
+    }
+
+    public void graceReplay(String realmName, String clientId) {
+        counter(Meter.GRACE_REPLAY, "realm", realmName, "client", clientId).increment();
+    }
+
+    public void familiesRevoked(String realmName, String clientId, int count) {
+        if (count > 0) {
+            counter(Meter.FAMILY_REVOKED, "realm", realmName, "client", clientId).increment(count);
+        }
+    }
+
+    public void familiesPurged(String realmName, int count) {
+        if (count > 0) {
+            counter(Meter.FAMILIES_PURGED, "realm", realmName).increment(count);
+        }
+    }
+
+    /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */
+    private enum Meter {
+        REUSE("refresh.guard.reuse", "Refresh token reuses detected (one per alert), by the reuse action taken"),
+        GRACE_REPLAY("refresh.guard.grace.replay", "Refreshes answered with the same successor token inside the grace window"),
+        FAMILY_REVOKED("refresh.guard.family.revoked",
+                "Refresh token families revoked (reuse, revocation endpoint, admin, session-wide actions), by the family's client"),
+        FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention");
+
+        final String name;
+        final String description;
+
+        Meter(String name, String description) {
+            this.name = name;
+            this.description = description;
+        }
+    }
+
+    /** The one place counters are made: the registry returns the existing counter for the same name and tags. */
+    private Counter counter(Meter meter, String... tags) {
+        return Counter.builder(meter.name).description(meter.description).tags(tags).register(registry);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.refreshguard.spi;
+
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.provider.Provider;
+
+import dev.refreshguard.alert.AlertChannels;
+import dev.refreshguard.metrics.GuardMetrics;
+import dev.refreshguard.policy.Policy;
+import dev.refreshguard.policy.Protection;
+import dev.refreshguard.store.Store;
+
+/**
+ * The one place every part of refresh-guard gets its collaborators from, per Keycloak session: the realm's
+ * protection, a client's policy, the store on the session's transaction, the alert channels, the counters and the
+ * server options. The extension's own SPI ({@code refresh-guard}); its factory holds what is shared server-wide.
+ */
+public interface RefreshGuard extends Provider {
+
+    static RefreshGuard of(KeycloakSession session) {
+        return session.getProvider(RefreshGuard.class);
+    }
+
+    /** How refresh-guard treats the realm's tokens now; worked out once per session and realm (no SQL). */
+    Protection protection(RealmModel realm);
+
+    /**
+     * Remembers that a protected realm was seen protected (realm attribute {@value Protection#SINCE}), once: off the
+     * request thread, once per realm at a time on this node. Does nothing for a realm remembered already.
+     */
+    void rememberProtected(RealmModel realm);
+
+    /** The client's effective policy: client attribute, else realm attribute, else default. */
+    Policy policy(ClientModel client);
+
+    /** refresh-guard's tables, on this session's connection and transaction. */
+    Store store();
+
+    AlertChannels alerts();
+
+    GuardMetrics metrics();
+
+    /** The purge task's server options ({@code --spi-refresh-guard--refresh-guard--<option>}). */
+    PurgeSettings purgeSettings();
+
+    @Override
+    default void close() {
+    }
+}

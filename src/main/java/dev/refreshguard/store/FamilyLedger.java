@@ -1,0 +1,187 @@
+package dev.refreshguard.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.Query;
+
+import dev.refreshguard.store.RotationOutcome.GraceReplay;
+import dev.refreshguard.store.RotationOutcome.Reused;
+import dev.refreshguard.store.RotationOutcome.Revoked;
+import dev.refreshguard.store.RotationOutcome.Rotated;
+import dev.refreshguard.store.RotationOutcome.Stale;
+import dev.refreshguard.store.RotationOutcome.Unknown;
+
+/**
+ * The refresh hot path's statements: start a family, adopt a token from before protection, rotate, keep (no
+ * rotation) and keep a grace successor. One row per family in Keycloak's own database, written in the request's
+ * transaction. The rotate step is one conditional UPDATE, so the database decides — atomically and for every node of
+ * a cluster — which of several concurrent presenters of one token wins; a request whose transaction rolls back leaves
+ * the family as it was.
+ */
+public final class FamilyLedger {
+
+    /** The log category of the statements sent as plain JDBC (see {@link Sql#LOG}). */
+    public static final String SQL_LOG_CATEGORY = "dev.refreshguard.sql";
+
+    private static final String INSERT_COLUMNS = "ID, REALM_ID, CLIENT_ID, USER_ID, SESSION_ID, OFFLINE, PARENT_ID, GENERATION,"
+            + " CREATED_AT, ROTATED_AT, ROTATED_BY_IP, STATE, STOPPED_AT, REVOKED_REASON";
+    private static final String INSERT_VALUES
+            = ":id, :realm, :client, :user, :session, :offline, :parent, 0, :now, :now, :ip, 'ACTIVE', 0, NULL";
+    private static final String ROTATE = "UPDATE RG_FAMILY SET GENERATION = ?, ROTATED_AT = ?, ROTATED_BY_IP = ?,"
+            + " SUCCESSOR = '', SUCCESSOR_EXP = 0 WHERE ID = ? AND GENERATION = ? AND STATE = 'ACTIVE'";
+    /** A family as the rotate step judges it: with its sealed grace successor. */
+    private static final Columns JUDGED = Family.COLUMNS.plus("SUCCESSOR", "SUCCESSOR_EXP");
+
+    private final EntityManager em;
+    /** Asked only by an adoption, the one step whose SQL differs between databases. */
+    private final Supplier<SqlDialect> dialect;
+    private final SuccessorSeal seal = new SuccessorSeal();
+
+    FamilyLedger(EntityManager em, Supplier<SqlDialect> dialect) {
+        this.em = em;
+        this.dialect = dialect;
+    }
+
+    /** Generation 0 of a new family: a grant or a token exchange. */
+    public void start(NewFamily f) {
+        bind(em.createNativeQuery("INSERT INTO RG_FAMILY (" + INSERT_COLUMNS + ") VALUES (" + INSERT_VALUES + ")"), f)
+                .setParameter("parent", Sql.orEmpty(f.parentId()))
+                .executeUpdate();
+    }
+
+    /**
+     * The adopt step for a token issued before the realm was protected: its family has an id derived from the token
+     * itself, so every presentation of that token, on any node, names the same row; the row is inserted only if
+     * absent, then the normal rotate from generation 0 decides. The first presentation wins; every later one is reuse
+     * (or a grace replay).
+     *
+     * @param stale    whether a newer token of the same client session exists: such a token is never adopted, only
+     *                 judged against a family that an earlier presentation adopted
+     * @param rotating false when the client's policy does not rotate: the family is only recorded
+     */
+    public RotationOutcome adopt(NewFamily f, boolean stale, String presentedToken, long now, String ip, int graceSeconds,
+                                 boolean rotating) {
+        SqlDialect sql = stale ? null : dialect.get();
+        if (!stale && (sql.atomic() || lockedRow(f.id()).isEmpty())) {
+            bind(em.createNativeQuery(sql.insertIfAbsent("RG_FAMILY", INSERT_COLUMNS, INSERT_VALUES)), f)
+                    .setParameter("parent", "")
+                    .executeUpdate();
+        }
+        RotationOutcome outcome = rotating ? rotate(f.id(), 0, presentedToken, now, ip, graceSeconds) : keep(f.id());
+        return stale && outcome instanceof Unknown ? new Stale() : outcome;
+    }
+
+    private static Query bind(Query insert, NewFamily f) {
+        return insert.setParameter("id", f.id())
+                .setParameter("realm", f.realmId())
+                .setParameter("client", f.clientUuid())
+                .setParameter("user", f.userId())
+                .setParameter("session", f.sessionId())
+                .setParameter("offline", f.offline())
+                .setParameter("now", f.createdAt())
+                .setParameter("ip", Sql.clip(f.ip()));
+    }
+
+    /**
+     * The atomic rotate step: moves the family from the presented generation to the next one, or says why not.
+     * It runs before the successor is encoded, so that the successor's claims can follow the outcome; the sealed
+     * successor for grace replays is stored afterwards by {@link #keepSuccessor}.
+     *
+     * @param presentedToken the refresh token as the client sent it: the key that opens a sealed successor
+     */
+    public RotationOutcome rotate(String familyId, int generation, String presentedToken, long now, String ip, int graceSeconds) {
+        if (!Sql.plausibleId(familyId)) {
+            return new Unknown(familyId);
+        }
+        if (rotateRow(familyId, generation, now, Sql.clip(ip)) == 1) {
+            return new Rotated();
+        }
+        return judge(familyId, generation, presentedToken, now, graceSeconds);
+    }
+
+    /**
+     * The rotate UPDATE as plain JDBC on the request's own connection and transaction (JPA 3.2
+     * {@code callWithConnection}): a native query would also build a query object, flush the persistence context
+     * and walk every entity type Keycloak maps to evict caches after the write — work that this one statement on a
+     * table no entity maps does not need, on every refresh.
+     */
+    private int rotateRow(String familyId, int generation, long now, String ip) {
+        if (Sql.LOG.isDebugEnabled()) {
+            Sql.LOG.debug(ROTATE);
+        }
+        return em.callWithConnection((Connection connection) -> {
+            try (PreparedStatement update = connection.prepareStatement(ROTATE)) {
+                update.setInt(1, generation + 1);
+                update.setLong(2, now);
+                update.setString(3, ip);
+                update.setString(4, familyId);
+                update.setInt(5, generation);
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    /**
+     * Keeps the successor just handed out, sealed with its parent token, for replays inside the grace window.
+     * Only called with a grace window, in the transaction that rotated the family.
+     */
+    public void keepSuccessor(String familyId, int successorGeneration, String successorToken, String parentToken, long successorExp) {
+        em.createNativeQuery("UPDATE RG_FAMILY SET SUCCESSOR = :sealed, SUCCESSOR_EXP = :exp WHERE ID = :id AND GENERATION = :gen")
+                .setParameter("sealed", seal.seal(successorToken, parentToken))
+                .setParameter("exp", successorExp)
+                .setParameter("id", familyId)
+                .setParameter("gen", successorGeneration)
+                .executeUpdate();
+    }
+
+    /** For a refresh without rotation: whether the presented token's family is still live. */
+    public RotationOutcome keep(String familyId) {
+        Optional<Family> family = Sql.plausibleId(familyId) ? lockedRow(familyId).map(Family::of) : Optional.empty();
+        if (family.isEmpty()) {
+            return new Unknown(familyId);
+        }
+        return family.get().revoked() ? new Revoked(family.get()) : new Rotated();
+    }
+
+    /** The presented generation was not the newest: why not. */
+    private RotationOutcome judge(String familyId, int generation, String presentedToken, long now, int graceSeconds) {
+        Optional<Columns.Row> found = lockedRow(familyId);
+        if (found.isEmpty()) {
+            return new Unknown(familyId);
+        }
+        Columns.Row row = found.get();
+        Family family = Family.of(row);
+        if (family.revoked()) {
+            return new Revoked(family);
+        }
+        if (family.generation() <= generation) {
+            // Newer than the ledger knows: only possible if the database was restored from a backup.
+            return new Unknown(familyId);
+        }
+        boolean justRotated = family.generation() == generation + 1;
+        if (justRotated && graceSeconds > 0 && now - family.rotatedAt() <= graceSeconds) {
+            Optional<String> successor = seal.open(row.text("SUCCESSOR"), presentedToken);
+            if (successor.isPresent()) {
+                return new GraceReplay(successor.get(), row.number("SUCCESSOR_EXP"));
+            }
+        }
+        return justRotated
+                ? new Reused(family, generation, now - family.rotatedAt(), family.rotatedByIp())
+                : new Reused(family, generation, -1, null);
+    }
+
+    /**
+     * A locking read: under MariaDB's REPEATABLE READ a plain SELECT would answer from the transaction's snapshot,
+     * older than the row a concurrent winner just committed; FOR UPDATE reads (and holds) the latest row.
+     */
+    private Optional<Columns.Row> lockedRow(String familyId) {
+        List<Columns.Row> rows = JUDGED.rows(em.createNativeQuery("SELECT " + JUDGED.list() + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE")
+                .setParameter("id", familyId));
+        return rows.stream().findFirst();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.refreshguard.store;
+
+import java.util.function.Supplier;
+
+import jakarta.persistence.EntityManager;
+
+/**
+ * Every statement on refresh-guard's tables (RG_FAMILY, RG_SCHEDULE) and on the Keycloak tables it reads, for one
+ * Keycloak session: each part runs on that session's connection and transaction. Nothing outside this package writes SQL.
+ */
+public final class Store {
+
+    private final EntityManager em;
+    private final Supplier<SqlDialect> dialect;
+    private FamilyLedger ledger;
+
+    public Store(EntityManager em, Supplier<SqlDialect> dialect) {
+        this.em = em;
+        this.dialect = dialect;
+    }
+
+    /** The refresh hot path: start, adopt, rotate, keep. */
+    public FamilyLedger ledger() {
+        if (ledger == null) {
+            ledger = new FamilyLedger(em, dialect);
+        }
+        return ledger;
+    }
+
+    public FamilyQueries queries() {
+        return new FamilyQueries(em);
+    }
+
+    public FamilyRevocations revocations() {
+        return new FamilyRevocations(em);
+    }
+
+    public FamilyCleanup cleanup() {
+        return new FamilyCleanup(em);
+    }
+
+    public ScheduleClaim schedule() {
+        return new ScheduleClaim(em);
+    }
+
+    public KeycloakTables keycloakTables() {
+        return new KeycloakTables(em);
+    }
+}
