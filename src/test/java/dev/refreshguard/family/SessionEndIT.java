@@ -44,6 +44,12 @@ class SessionEndIT {
         // The family of another client in another session is untouched.
         assertThat(family(realm, userId, familyOf(firstOther)).get("state").asText()).isEqualTo("ACTIVE");
         assertThat(family(realm, userId, live).get("state").asText()).isEqualTo("ACTIVE");
+        // An admin's revoke of the ended family says what it is and changes nothing.
+        JsonNode revokeEnded = realm.admin.ok("POST", "/" + realm.name + "/refresh-guard/families/" + endedSpa + "/revoke", null).json();
+        assertThat(revokeEnded.get("state").asText()).isEqualTo("ENDED");
+        assertThat(revokeEnded.get("familiesRevoked").asInt()).isZero();
+        assertThat(revokeEnded.get("clientSessionsEnded").asInt()).isZero();
+        assertThat(family(realm, userId, endedSpa).get("endedAt").asLong()).isEqualTo(endedAt);
 
         // Reuse in the live session: revoke-all-sessions revokes what is live, and leaves the ended family as it was.
         Reply rotated = realm.spa().refresh(second.text("refresh_token"));
