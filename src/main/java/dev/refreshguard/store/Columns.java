@@ -19,11 +19,13 @@ final class Columns {
     private final String list;
     private final Map<String, Integer> index = new HashMap<>();
 
+    /** @param names column names, or expressions with {@code AS NAME}: a row is read by the name either way */
     Columns(String... names) {
         this.names = names.clone();
         this.list = String.join(", ", names);
         for (int i = 0; i < names.length; i++) {
-            index.put(names[i], i);
+            int alias = names[i].lastIndexOf(" AS ");
+            index.put(alias < 0 ? names[i] : names[i].substring(alias + 4), i);
         }
     }
 
@@ -42,9 +44,14 @@ final class Columns {
     List<Row> rows(Query query) {
         List<Row> out = new ArrayList<>();
         for (Object raw : query.getResultList()) {
-            out.add(new Row(raw instanceof Object[] values ? values : new Object[] {raw}));
+            out.add(row(raw));
         }
         return out;
+    }
+
+    /** One result of a native query: an array, or the bare value when one column is selected. */
+    Row row(Object raw) {
+        return new Row(raw instanceof Object[] values ? values : new Object[] {raw});
     }
 
     /** One row of this SELECT. */

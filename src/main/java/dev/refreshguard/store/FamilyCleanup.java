@@ -60,8 +60,7 @@ public final class FamilyCleanup {
 
     /** The next at most {@code max} live families with an id after {@code afterId}, in id order. */
     public List<LiveFamily> liveAfter(String afterId, int max) {
-        return LiveFamily.COLUMNS.rows(em.createNativeQuery("SELECT ID, REALM_ID, CLIENT_ID, SESSION_ID, OFFLINE, GENERATION,"
-                        + " CREATED_AT, ROTATED_AT, SUCCESSOR_EXP, CASE WHEN SUCCESSOR <> '' THEN 1 ELSE 0 END AS SEALED, USER_ID"
+        return LiveFamily.COLUMNS.rows(em.createNativeQuery("SELECT " + LiveFamily.COLUMNS.list()
                         + " FROM RG_FAMILY WHERE STATE = 'ACTIVE' AND STOPPED_AT = 0 AND ID > :after ORDER BY ID")
                 .setParameter("after", afterId)
                 .setMaxResults(max)).stream().map(LiveFamily::of).toList();

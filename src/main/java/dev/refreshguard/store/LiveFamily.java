@@ -10,7 +10,7 @@ public record LiveFamily(String id, String realmId, String clientUuid, String se
                          long createdAt, long rotatedAt, long newestExp, boolean sealed, String userId) {
 
     static final Columns COLUMNS = new Columns("ID", "REALM_ID", "CLIENT_ID", "SESSION_ID", "OFFLINE", "GENERATION",
-            "CREATED_AT", "ROTATED_AT", "SUCCESSOR_EXP", "SEALED", "USER_ID");
+            "CREATED_AT", "ROTATED_AT", "SUCCESSOR_EXP", "CASE WHEN SUCCESSOR <> '' THEN 1 ELSE 0 END AS SEALED", "USER_ID");
 
     static LiveFamily of(Columns.Row row) {
         return new LiveFamily(row.text("ID"), row.text("REALM_ID"), row.text("CLIENT_ID"), row.text("SESSION_ID"),
