@@ -1,11 +1,14 @@
 package dev.refreshguard.refresh;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.Ledger;
 import dev.refreshguard.harness.TestRealm;
+import dev.refreshguard.policy.Protection;
 
 /** Switching protection of a test realm on and off as an admin does, and the ledger's rows of a realm. */
 final class Switches {
@@ -17,6 +20,15 @@ final class Switches {
         realm.admin.ok("PUT", "/" + realm.name + "/events/config", Map.of("eventsEnabled", true,
                 "eventsListeners", on ? List.of("jboss-logging", "refresh-guard") : List.of("jboss-logging"),
                 "enabledEventTypes", TestRealm.SAVED_EVENTS));
+    }
+
+    /**
+     * Waits until the server has remembered the realm as protected (written off the request thread at its first
+     * token): switched off before that, the realm would be forgotten, not kept in bookkeeping.
+     */
+    static void awaitRemembered(TestRealm realm) {
+        Await.until(Duration.ofSeconds(30), "realm " + realm.name + " remembered as protected (" + Protection.SINCE + ")",
+                () -> realm.admin.ok("GET", "/" + realm.name, null).json().path("attributes").has(Protection.SINCE));
     }
 
     static String realmId(TestRealm realm) {

@@ -43,8 +43,7 @@ class ToggleIT {
         Oidc spa = realm.spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         String r1 = ok(spa.refresh(r0)).text("refresh_token");          // r0 rotated away while on
-        Await.until(Duration.ofSeconds(10), "the realm remembered as protected (" + Protection.SINCE + ")",
-                () -> realm.admin.ok("GET", "/" + realm.name, null).json().path("attributes").has(Protection.SINCE));
+        Switches.awaitRemembered(realm);
 
         Switches.protect(realm, false);
         Reply replayWhileOff = spa.refresh(r0);                           // stock: served
@@ -74,6 +73,7 @@ class ToggleIT {
         Oidc spa = realm.spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         String r1 = ok(spa.refresh(r0)).text("refresh_token");
+        Switches.awaitRemembered(realm);
         Switches.protect(realm, false);
         String servedWhileOff = ok(spa.refresh(r0)).text("refresh_token");
         String r2 = ok(spa.refresh(r1)).text("refresh_token");

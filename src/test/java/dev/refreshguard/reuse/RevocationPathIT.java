@@ -185,7 +185,7 @@ class RevocationPathIT {
                     parent, like.get("created_at"), like.get("created_at")});
         }
         ledger.update("INSERT INTO RG_FAMILY (id, realm_id, client_id, user_id, session_id, offline, parent_id, generation,"
-                + " created_at, rotated_at, rotated_by_ip, state, revoked_at)"
+                + " created_at, rotated_at, rotated_by_ip, state, stopped_at)"
                 + " VALUES (?, ?, ?, ?, ?, FALSE, ?, 0, ?, ?, '127.0.0.1', 'ACTIVE', 0)", rows);
     }
 }
