@@ -13,8 +13,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.DatabaseCondition;
 import dev.refreshguard.harness.DistributionServer;
 import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Http.Reply;
@@ -27,6 +29,7 @@ import dev.refreshguard.harness.TestRealm;
  * 12 s): families whose tokens can no longer be used disappear after their retention, live ones never do, a sealed
  * grace successor is gone once its window has passed, and every refresh-guard counter has a description.
  */
+@ExtendWith(DatabaseCondition.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PurgeIT {
 
