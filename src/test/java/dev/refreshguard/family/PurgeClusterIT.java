@@ -68,7 +68,7 @@ class PurgeClusterIT {
                 Map.of("client_id", "spa", "refresh_token", login.text("refresh_token")));
         assertThat(logout.status()).isEqualTo(204);
         FamilyRows rows = new FamilyRows(cluster.jdbcUrl());
-        Await.until(Duration.ofSeconds(60), "the logged-out family to be purged", () -> !rows.exists(family));
+        rows.awaitPurged(family, "ENDED", Duration.ofSeconds(60));
 
         int[] before = cluster.logFiles().stream().mapToInt(PurgeClusterIT::passes).toArray();
         long start = Instant.now().getEpochSecond();
