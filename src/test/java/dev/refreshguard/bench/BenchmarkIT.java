@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -22,8 +23,9 @@ import dev.refreshguard.harness.TestRealm;
 /**
  * The benchmark command: what protection costs per refresh and per login, against stock Keycloak on the same
  * server in the same run. {@code mvn -Pbench verify} runs the full measurement; every build runs the short mode
- * to keep it working. It asserts only that the reports are written and that a family's stored row does not grow
- * with rotations — never a timing, which depends on the machine.
+ * to keep it working. It asserts that the reports are written, that no refresh failed and every grace replay
+ * returned the very successor it replays (in either mode, warm-up requests included), and that a family's stored row
+ * does not grow with rotations — never a timing, which depends on the machine.
  */
 @ExtendWith(RealServer.class)
 class BenchmarkIT {
@@ -46,13 +48,21 @@ class BenchmarkIT {
         Latencies refreshStock = new Latencies();
         Latencies refreshReference = new Latencies();
         List<Results.RoundPair> pairs = new ArrayList<>();
-        ProcessCpu.ByRealm refreshCpu = refreshRounds(server, settings, realms, refreshProtected, refreshStock, refreshReference, pairs);
+        // What must be zero, by measurement: failed refreshes and grace replays that got another successor.
+        Map<String, Integer> failures = new LinkedHashMap<>();
+        ProcessCpu.ByRealm refreshCpu = refreshRounds(server, settings, realms, refreshProtected, refreshStock, refreshReference,
+                pairs, failures);
 
         Latencies graceRefresh = new Latencies();
         Latencies graceReplay = new Latencies();
         TokenClient graceClient = new TokenClient(server, guarded.name, BenchRealms.GRACE_CLIENT);
-        gracePairs(graceClient, users.get(0), settings.grace() / 10 + 5, new Latencies(), new Latencies());
+        Latencies warmupRefresh = new Latencies();
+        Latencies warmupReplay = new Latencies();
+        int warmupMismatches = gracePairs(graceClient, users.get(0), settings.grace() / 10 + 5, warmupRefresh, warmupReplay);
         int mismatches = gracePairs(graceClient, users.get(0), settings.grace(), graceRefresh, graceReplay);
+        failures.put("grace client: failed refreshes (warm-up included)", graceRefresh.stats().errors() + warmupRefresh.stats().errors());
+        failures.put("grace client: failed grace replays (warm-up included)", graceReplay.stats().errors() + warmupReplay.stats().errors());
+        failures.put("grace client: replays answered with another successor (warm-up included)", mismatches + warmupMismatches);
 
         Latencies loginProtected = new Latencies();
         Latencies loginStock = new Latencies();
@@ -76,6 +86,15 @@ class BenchmarkIT {
         System.out.println(Report.markdown(results));
         System.out.println("benchmark reports: " + written);
 
+        if (scale != null) {
+            failures.put("scale phase: failed refreshes (warm-up included)", scale.roundErrors());
+        }
+        if (cpu != null) {
+            failures.put("CPU profile: failed refreshes (warm-up included)", cpu.refreshErrors());
+        }
+        assertThat(failures.values().stream().mapToInt(Integer::intValue).sum())
+                .as("failed refreshes and mismatched grace replays, in %s mode: %s", settings.mode(), failures).isZero();
+
         for (Path file : written) {
             assertThat(file).exists();
             assertThat(Files.size(file)).as("size of %s", file).isPositive();
@@ -98,7 +117,7 @@ class BenchmarkIT {
 
     private static ProcessCpu.ByRealm refreshRounds(KeycloakServer server, BenchSettings settings, BenchRealms realms,
                                       Latencies allProtected, Latencies allStock, Latencies allReference,
-                                      List<Results.RoundPair> pairs) {
+                                      List<Results.RoundPair> pairs, Map<String, Integer> failures) {
         try (RefreshRounds p = new RefreshRounds(server, "protected", realms.guarded().name, CLIENT, realms.users());
              RefreshRounds s = new RefreshRounds(server, "stock", realms.stock().name, CLIENT, realms.users());
              RefreshRounds d = new RefreshRounds(server, "default", realms.reference().name, CLIENT, realms.users())) {
@@ -122,6 +141,9 @@ class BenchmarkIT {
                 allStock.addAll(round.get(s));
                 allReference.addAll(round.get(d));
                 pairs.add(new Results.RoundPair(round.get(p).stats(), round.get(s).stats()));
+            }
+            for (RefreshRounds r : all) {
+                failures.put("refresh rounds, " + r.label + " realm: failed refreshes (warm-up included)", r.errors());
             }
             return new ProcessCpu.ByRealm(spent.getOrDefault(p, ProcessCpu.NONE), spent.getOrDefault(s, ProcessCpu.NONE),
                     spent.getOrDefault(d, ProcessCpu.NONE), allProtected.stats().requests(), allStock.stats().requests(),

@@ -42,9 +42,10 @@ final class CpuProfile {
      * @param own            those that are refresh-guard's own work
      * @param ownMethods     the refresh-guard method nearest the top of the stack, for the own samples
      * @param ownLeaves      what the own samples were executing at the top of the stack
+     * @param refreshErrors  refreshes that failed in the profiled rounds, warm-ups included
      */
     record Profile(Path recording, int requestSamples, int wrapped, int own, Map<String, Integer> ownMethods,
-                   Map<String, Integer> ownLeaves, Gap gap) {
+                   Map<String, Integer> ownLeaves, Gap gap, int refreshErrors) {
         double ownShare() {
             return requestSamples == 0 ? 0 : (double) own / requestSamples;
         }
@@ -92,6 +93,7 @@ final class CpuProfile {
             throw new UncheckedIOException(e);
         }
         List<Window> windows = new ArrayList<>();
+        int refreshErrors;
         DistributionServer server = DistributionServer.start("rg_bench_jfr_" + System.currentTimeMillis(), List.of(),
                 Map.of("JAVA_OPTS_APPEND", "-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + recording));
         try {
@@ -108,11 +110,12 @@ final class CpuProfile {
                     s.round(settings.chain());
                     window(r, false, settings, measured, windows);
                 }
+                refreshErrors = p.errors() + s.errors() + r.errors();
             }
         } finally {
             server.close(); // the recording is written as the server exits
         }
-        return read(recording, windows);
+        return read(recording, windows, refreshErrors);
     }
 
     private static void window(RefreshRounds rounds, boolean protectedRealm, BenchSettings settings, boolean measured,
@@ -124,7 +127,7 @@ final class CpuProfile {
         }
     }
 
-    static Profile read(Path recording, List<Window> windows) {
+    static Profile read(Path recording, List<Window> windows, int refreshErrors) {
         long[] refreshes = new long[2];
         windows.forEach(w -> refreshes[w.protectedRealm() ? 0 : 1] += w.refreshes());
         Map<String, long[]> components = new TreeMap<>();
@@ -180,7 +183,7 @@ final class CpuProfile {
         Map<String, double[]> methodsPerThousand = perThousand(atWork, refreshes, TOP + 5);
         Gap gap = new Gap(refreshes[0], refreshes[1], perThousand, methodsPerThousand, bytes[0] / Math.max(1, refreshes[0]),
                 bytes[1] / Math.max(1, refreshes[1]));
-        return new Profile(recording, requestSamples, wrapped, own, top(methods), top(leaves), gap);
+        return new Profile(recording, requestSamples, wrapped, own, top(methods), top(leaves), gap, refreshErrors);
     }
 
     /** Counts per 1,000 refreshes of each realm, the largest excess of the protected realm first. */

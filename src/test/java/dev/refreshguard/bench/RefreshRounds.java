@@ -56,6 +56,7 @@ final class RefreshRounds implements AutoCloseable {
     final String label;
     private final List<Chain> chains = new ArrayList<>();
     private final ExecutorService pool;
+    private int errors;
 
     RefreshRounds(KeycloakServer server, String label, String realm, String clientId, List<String> usernames) {
         this.label = label;
@@ -98,7 +99,13 @@ final class RefreshRounds implements AutoCloseable {
             }
         }
         round.addWall(System.nanoTime() - start);
+        errors += round.stats().errors();
         return round;
+    }
+
+    /** Refreshes that failed in every round so far, unmeasured warm-up rounds included. */
+    int errors() {
+        return errors;
     }
 
     @Override

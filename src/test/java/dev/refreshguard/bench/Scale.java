@@ -34,11 +34,12 @@ import dev.refreshguard.harness.TestRealm;
  */
 final class Scale {
 
-    /** Everything the scale phase measured. */
+    /** Everything the scale phase measured; {@code roundErrors}: refreshes that failed in any round, warm-ups included. */
     record Figures(long seededRows, long eligibleRows, int users, Stats refreshEmpty, Stats refreshBig, Stats loginEmpty,
                    Stats loginBig, Stats refreshQuiet, Stats refreshDuringPurge, long purgedRows, long purgeMillis,
                    long deleteMillis, int manyFamilies, Stats familiesFirstPage, Stats familiesLastPage,
-                   Stats familiesStateFilter, long tableBytes, long indexBytes, Map<String, Long> indexes, long seedSeconds) {
+                   Stats familiesStateFilter, long tableBytes, long indexBytes, Map<String, Long> indexes, long seedSeconds,
+                   int roundErrors) {
 
         double purgeRowsPerSecond() {
             return deleteMillis == 0 ? 0 : purgedRows / (deleteMillis / 1000.0);
@@ -134,7 +135,7 @@ final class Scale {
             Matcher pass = passes().get(before);
             return new Figures(rows, eligible, s.clients(), refreshEmpty, refreshBig, loginEmpty, loginBig, refreshQuiet,
                     during.stats(), Long.parseLong(pass.group(1)), Long.parseLong(pass.group(3)), Long.parseLong(pass.group(2)),
-                    s.manyFamilies(), pages[0], pages[1], pages[2], tableBytes, indexBytes, indexes, seedSeconds);
+                    s.manyFamilies(), pages[0], pages[1], pages[2], tableBytes, indexBytes, indexes, seedSeconds, rounds.errors());
         }
     }
 

@@ -67,7 +67,7 @@ final class SqlCount {
             List<List<String>> refreshes = new ArrayList<>();
             for (int i = 0; i < SAMPLES + 2; i++) {
                 long from = logSize();
-                token = client.refresh(token).refreshToken();
+                token = refreshed(client.refresh(token), realm.getKey() + " refresh " + i);
                 if (i >= 2) {
                     refreshes.add(statementsSince(from)); // the first ones fill Keycloak's caches
                 }
@@ -80,11 +80,15 @@ final class SqlCount {
         List<List<String>> replay = new ArrayList<>();
         for (int i = 0; i < SAMPLES + 2; i++) {
             long from = logSize();
-            String successor = grace.refresh(token).refreshToken();
+            String successor = refreshed(grace.refresh(token), "grace client refresh " + i);
             List<String> first = statementsSince(from);
             from = logSize();
-            grace.refresh(token);
+            String replayed = refreshed(grace.refresh(token), "grace replay " + i);
             List<String> again = statementsSince(from);
+            if (!replayed.equals(successor)) {
+                throw new IllegalStateException("SQL count: grace replay " + i + " returned another refresh token than the"
+                        + " successor it replays: its statements would not be a grace replay's");
+            }
             if (i >= 2) {
                 normal.add(first);
                 replay.add(again);
@@ -94,6 +98,14 @@ final class SqlCount {
         out.add(profile("protected, grace client", "refresh", normal));
         out.add(profile("protected, grace client", "grace replay", replay));
         return out;
+    }
+
+    /** The new refresh token; a failed refresh ends the SQL count, whose statements would be a failure's. */
+    private static String refreshed(TokenClient.Answer answer, String what) {
+        if (answer.status() != 200 || answer.refreshToken() == null) {
+            throw new IllegalStateException("SQL count: " + what + " failed: " + answer.status() + " " + answer.body());
+        }
+        return answer.refreshToken();
     }
 
     private static Profile profile(String realm, String request, List<List<String>> samples) {

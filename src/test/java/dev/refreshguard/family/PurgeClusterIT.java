@@ -12,8 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.DatabaseCondition;
 import dev.refreshguard.harness.Cluster;
 import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Http.Reply;
@@ -25,6 +27,7 @@ import dev.refreshguard.harness.TestRealm;
  * Two production-mode nodes sharing one database, each with a purge timer every 3 s: the cluster runs one pass per
  * interval, not one per node, and a pass on either node purges what the other node's users left.
  */
+@ExtendWith(DatabaseCondition.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PurgeClusterIT {
 
@@ -65,7 +68,7 @@ class PurgeClusterIT {
                 Map.of("client_id", "spa", "refresh_token", login.text("refresh_token")));
         assertThat(logout.status()).isEqualTo(204);
         FamilyRows rows = new FamilyRows(cluster.jdbcUrl());
-        Await.until(Duration.ofSeconds(60), "the logged-out family to be purged", () -> !rows.exists(family));
+        rows.awaitPurged(family, "ENDED", Duration.ofSeconds(60));
 
         int[] before = cluster.logFiles().stream().mapToInt(PurgeClusterIT::passes).toArray();
         long start = Instant.now().getEpochSecond();

@@ -12,8 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.DatabaseCondition;
 import dev.refreshguard.harness.Cluster;
 import dev.refreshguard.harness.Ledger;
 import dev.refreshguard.harness.ServerLog;
@@ -24,6 +26,7 @@ import dev.refreshguard.harness.ServerLog;
  * in RG_SCHEDULE against the other's); when the running node dies mid-pass, its claim lapses and the other node
  * takes over and finishes the work. Stopped gracefully mid-pass, a node does not report the cut-short pass as failed.
  */
+@ExtendWith(DatabaseCondition.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PurgeTakeoverIT {
 

@@ -44,7 +44,13 @@ public abstract class Database {
     /** The JDBC URL of one database, with user and password in it, for tests' own queries. */
     public abstract String jdbcUrl(String database);
 
-    /** Why this run cannot use the database here, in one line with the way to get it; empty when it can. */
+    /**
+     * Why this run cannot use the database here, in one line with the way to get it, when the database is absent
+     * (nothing listens where it should): its tests are then skipped. Empty when it is there and lets us in.
+     *
+     * @throws IllegalStateException when something answers there but does not let the harness log in: a leg that is
+     *                               expected here must fail, not turn into skips
+     */
     public abstract Optional<String> unavailable();
 
     /** Keycloak's options for one database: {@code --db}, {@code --db-url}, credentials. */
@@ -241,8 +247,10 @@ public abstract class Database {
             try (Connection c = DriverManager.getConnection(adminUrl())) {
                 return Optional.empty();
             } catch (SQLException e) {
-                return Optional.of("MariaDB leg SKIPPED: " + address + " answers but root with an empty password cannot log in ("
-                        + e.getMessage() + ")");
+                // Something answers where the leg expects its MariaDB: a refused login is a broken set-up, never a skip.
+                throw new IllegalStateException("MariaDB leg FAILED: " + address + " answers, but " + user()
+                        + " with an empty password cannot log in there: " + e.getMessage() + " (let root log in over TCP"
+                        + " without a password, or leave the leg out with -Dit.mariadb.skip=true)", e);
             }
         }
 

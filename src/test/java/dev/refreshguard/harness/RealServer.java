@@ -10,8 +10,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * Injects the real Keycloak of this test run. Started on first use, shared by every test class, stopped when the
  * run ends. Backend: -Dit.backend=distribution (default) or testcontainers; the latter skips every class, with one
  * line on the console, where Docker is absent. The distribution runs on the database -Dit.db names
- * ({@link Database}); where that database is absent (MariaDB not on 127.0.0.1:3306) every class is skipped, with
- * one line on the console.
+ * ({@link Database}); where that database is absent (nothing answers on MariaDB's 127.0.0.1:3306) every class is
+ * skipped, with one line on the console, and where it answers but refuses the login every class fails
+ * ({@link DatabaseCondition}).
  */
 public final class RealServer implements ParameterResolver, ExecutionCondition {
 
@@ -27,19 +28,11 @@ public final class RealServer implements ParameterResolver, ExecutionCondition {
         return server(context);
     }
 
-    /** Skips (rather than fails) when the chosen backend cannot run here; checked once per run. */
+    /** Skips when the chosen backend is absent here, fails when it is there but unusable; checked once per run. */
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         if (!"testcontainers".equals(System.getProperty("it.backend", "distribution"))) {
-            String missing = context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent("database", key -> {
-                String reason = Database.selected().unavailable().orElse("");
-                if (!reason.isEmpty()) {
-                    System.out.println("[refresh-guard] " + reason);
-                }
-                return reason;
-            }, String.class);
-            return missing.isEmpty() ? ConditionEvaluationResult.enabled("database available")
-                    : ConditionEvaluationResult.disabled(missing);
+            return new DatabaseCondition().evaluateExecutionCondition(context);
         }
         boolean docker = context.getRoot().getStore(NAMESPACE)
                 .getOrComputeIfAbsent("docker", key -> ContainerServer.dockerPresent(), Boolean.class);

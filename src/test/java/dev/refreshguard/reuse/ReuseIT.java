@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.oauth2.sdk.AccessTokenResponse;
@@ -30,7 +32,6 @@ import com.nimbusds.oauth2.sdk.token.RefreshToken;
 import com.sun.net.httpserver.HttpServer;
 
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -405,15 +406,28 @@ class ReuseIT {
     }
 
     @Test
-    void aReuseRevocationAndItsAlertOutliveARolledBackRequest() throws SQLException {
+    void aReuseRevocationAndItsAlertOutliveARolledBackRequest() throws Exception {
         TestRealm realm = realm("durable", Map.of());
         Oidc spa = realm.spa();
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         Reply first = ok(spa.refresh(r0));
         String r1 = first.text("refresh_token");
         String familyId = Oidc.claims(r0).get("rg_fid").asText();
-        Assumptions.assumeFalse(Database.isMariaDb(server.jdbcUrl()),
-                "durable revocation is proven on PostgreSQL only: MariaDB has no deferred triggers to fail a commit");
+        if (Database.isMariaDb(server.jdbcUrl())) {
+            reuseWhoseCommitFailsOnAKilledConnection(realm, spa, r0, familyId);
+        } else {
+            reuseWhoseCommitFailsOnADeferredTrigger(spa, r0, familyId);
+        }
+        JsonNode alert = onlyEvent(realm, REUSED);
+        assertThat(alert.get("details").get("family_id").asText()).isEqualTo(familyId);
+        Reply newest = spa.refresh(r1);
+        assertThat(newest.status()).as("%s", newest).isEqualTo(400);
+        assertThat(newest.text("error")).isEqualTo("invalid_grant");
+        assertThat(spa.userinfo(first.text("access_token")).status()).isEqualTo(401);
+    }
+
+    /** PostgreSQL: a deferred constraint trigger fails the reuse request's COMMIT, after its revocation ran. */
+    private void reuseWhoseCommitFailsOnADeferredTrigger(Oidc spa, String r0, String familyId) throws SQLException {
         try (Connection db = Database.connect(server.jdbcUrl());
              Statement sql = db.createStatement()) {
             // Fails the commit of the first transaction that updates this family — the reuse request's, after its
@@ -432,13 +446,7 @@ class ReuseIT {
             try {
                 Reply reuse = spa.refresh(r0);
                 assertThat(reuse.status()).as("the reuse request's transaction failed: %s", reuse).isNotEqualTo(200);
-                Await.until(Duration.ofSeconds(30), "the family revoked in a transaction of its own", () -> {
-                    try (ResultSet row = sql.executeQuery("SELECT state FROM RG_FAMILY WHERE id = '" + familyId + "'")) {
-                        return row.next() && "REVOKED".equals(row.getString(1));
-                    } catch (SQLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                awaitRevoked(sql, familyId);
                 try (ResultSet failed = sql.executeQuery("SELECT last_value FROM rg_test_durable_seq")) {
                     assertThat(failed.next() && failed.getLong(1) >= 2).as("the injected failure fired, the redo committed").isTrue();
                 }
@@ -447,12 +455,115 @@ class ReuseIT {
                 sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON RG_FAMILY");
             }
         }
-        JsonNode alert = onlyEvent(realm, REUSED);
-        assertThat(alert.get("details").get("family_id").asText()).isEqualTo(familyId);
-        Reply newest = spa.refresh(r1);
-        assertThat(newest.status()).as("%s", newest).isEqualTo(400);
-        assertThat(newest.text("error")).isEqualTo("invalid_grant");
-        assertThat(spa.userinfo(first.text("access_token")).status()).isEqualTo(401);
+    }
+
+    /**
+     * MariaDB has no deferred constraints: here the reuse request's COMMIT fails because its connection is gone.
+     * The request is held after its revocation UPDATE ran and before it commits — its alert event is stored in a
+     * transaction of its own on another connection, and a trigger makes that insert wait on a row this test holds
+     * locked — while the test kills the connection that ran the UPDATE (MariaDB rolls its transaction back at once).
+     * Released, the request goes on to commit on the dead connection, and that commit fails.
+     */
+    private void reuseWhoseCommitFailsOnAKilledConnection(TestRealm realm, Oidc spa, String r0, String familyId) throws Exception {
+        String realmId = realm.admin.ok("GET", "/" + realm.name, null).text("id");
+        try (Connection db = Database.connect(server.jdbcUrl());
+             Statement sql = db.createStatement();
+             Connection gate = Database.connect(server.jdbcUrl());
+             Statement gateSql = gate.createStatement()) {
+            sql.execute("SET SESSION innodb_lock_wait_timeout = 20");
+            sql.execute("CREATE TABLE IF NOT EXISTS rg_test_durable (family_id VARCHAR(36) PRIMARY KEY)");
+            // Which connection revoked the family, and in what order: MyISAM is not transactional, so a row written
+            // by a transaction that is rolled back later stays, and is visible at once.
+            sql.execute("CREATE TABLE IF NOT EXISTS rg_test_revokers (seq INT AUTO_INCREMENT PRIMARY KEY,"
+                    + " family_id VARCHAR(36) NOT NULL, conn BIGINT NOT NULL) ENGINE=MyISAM");
+            sql.execute("DROP TRIGGER IF EXISTS rg_test_revokers_trg");
+            sql.execute("CREATE TRIGGER rg_test_revokers_trg AFTER UPDATE ON RG_FAMILY FOR EACH ROW BEGIN"
+                    + " IF NEW.STATE = 'REVOKED' AND OLD.STATE <> 'REVOKED'"
+                    + " AND EXISTS (SELECT 1 FROM rg_test_durable WHERE family_id = NEW.ID) THEN"
+                    + " INSERT INTO rg_test_revokers (family_id, conn) VALUES (NEW.ID, CONNECTION_ID()); END IF; END");
+            // The gate: storing this realm's reuse alert event updates a row that the gate connection keeps locked.
+            sql.execute("CREATE TABLE IF NOT EXISTS rg_test_gate (realm_id VARCHAR(36) PRIMARY KEY, passed INT NOT NULL)");
+            sql.execute("DROP TRIGGER IF EXISTS rg_test_gate_trg");
+            sql.execute("CREATE TRIGGER rg_test_gate_trg BEFORE INSERT ON EVENT_ENTITY FOR EACH ROW BEGIN"
+                    + " IF NEW.ERROR = '" + REUSED + "' AND EXISTS (SELECT 1 FROM rg_test_gate WHERE realm_id = NEW.REALM_ID) THEN"
+                    + " UPDATE rg_test_gate SET passed = passed + 1 WHERE realm_id = NEW.REALM_ID; END IF; END");
+            sql.execute("INSERT INTO rg_test_gate VALUES ('" + realmId + "', 0)");
+            sql.execute("INSERT INTO rg_test_durable VALUES ('" + familyId + "')");
+            gate.setAutoCommit(false);
+            long gateConnection = number(gateSql, "SELECT CONNECTION_ID()");
+            number(gateSql, "SELECT passed FROM rg_test_gate WHERE realm_id = '" + realmId + "' FOR UPDATE");
+            CompletableFuture<Reply> reuse = CompletableFuture.supplyAsync(() -> spa.refresh(r0));
+            try {
+                String waitingAtGate = "SELECT waiting.trx_mysql_thread_id FROM information_schema.INNODB_LOCK_WAITS w"
+                        + " JOIN information_schema.INNODB_TRX waiting ON waiting.trx_id = w.requesting_trx_id"
+                        + " JOIN information_schema.INNODB_TRX holder ON holder.trx_id = w.blocking_trx_id"
+                        + " WHERE holder.trx_mysql_thread_id = " + gateConnection;
+                Await.until(Duration.ofSeconds(60), "the reuse request to revoke the family and wait at the gate with its alert event", () -> {
+                    if (reuse.isDone()) {
+                        throw new AssertionError("the reuse request ended before it reached the gate: " + reuse.join());
+                    }
+                    return count(sql, "SELECT COUNT(*) FROM rg_test_revokers WHERE family_id = '" + familyId + "'") == 1
+                            && count(sql, "SELECT COUNT(*) FROM (" + waitingAtGate + ") waiters") == 1;
+                });
+                long revoker = number(sql, "SELECT conn FROM rg_test_revokers WHERE family_id = '" + familyId + "'");
+                assertThat(number(sql, waitingAtGate)).as("the connection storing the alert event, waiting at the gate")
+                        .isNotEqualTo(revoker);
+                assertThat(count(sql, "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = "
+                        + revoker + " AND trx_rows_modified > 0")).as("the revoking transaction, still open: not committed yet")
+                        .isEqualTo(1);
+                sql.execute("KILL CONNECTION " + revoker);
+                // A locking read waits until the killed transaction's rollback has released the row: its revocation is gone.
+                try (ResultSet row = sql.executeQuery("SELECT STATE FROM RG_FAMILY WHERE ID = '" + familyId + "' FOR UPDATE")) {
+                    assertThat(row.next()).isTrue();
+                    assertThat(row.getString(1)).as("the family once the request's connection was killed").isEqualTo("ACTIVE");
+                }
+                gate.rollback();
+
+                Reply refused = reuse.get(90, TimeUnit.SECONDS);
+                assertThat(refused.status()).as("the reuse request, whose commit failed: %s", refused).isNotEqualTo(200);
+                awaitRevoked(sql, familyId);
+                List<Long> revokers = new ArrayList<>();
+                try (ResultSet rows = sql.executeQuery("SELECT conn FROM rg_test_revokers WHERE family_id = '" + familyId
+                        + "' ORDER BY seq")) {
+                    while (rows.next()) {
+                        revokers.add(rows.getLong(1));
+                    }
+                }
+                assertThat(revokers).as("connections that revoked the family: the killed request's, then the redo's")
+                        .hasSize(2).startsWith(revoker).doesNotHaveDuplicates();
+            } finally {
+                gate.rollback();
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_gate_trg");
+                sql.execute("DROP TRIGGER IF EXISTS rg_test_revokers_trg");
+                sql.execute("DELETE FROM rg_test_gate WHERE realm_id = '" + realmId + "'");
+                sql.execute("DELETE FROM rg_test_durable WHERE family_id = '" + familyId + "'");
+            }
+        }
+    }
+
+    private static void awaitRevoked(Statement sql, String familyId) {
+        Await.until(Duration.ofSeconds(30), "the family revoked in a transaction of its own", () -> {
+            try (ResultSet row = sql.executeQuery("SELECT STATE FROM RG_FAMILY WHERE ID = '" + familyId + "'")) {
+                return row.next() && "REVOKED".equals(row.getString(1));
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static long number(Statement sql, String query) throws SQLException {
+        try (ResultSet rs = sql.executeQuery(query)) {
+            assertThat(rs.next()).as("a row from %s", query).isTrue();
+            return rs.getLong(1);
+        }
+    }
+
+    private static long count(Statement sql, String query) {
+        try {
+            return number(sql, query);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
