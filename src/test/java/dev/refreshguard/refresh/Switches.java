@@ -1,9 +1,11 @@
 package dev.refreshguard.refresh;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.Ledger;
 import dev.refreshguard.harness.TestRealm;
 
@@ -17,6 +19,17 @@ final class Switches {
         realm.admin.ok("PUT", "/" + realm.name + "/events/config", Map.of("eventsEnabled", true,
                 "eventsListeners", on ? List.of("jboss-logging", "refresh-guard") : List.of("jboss-logging"),
                 "enabledEventTypes", TestRealm.SAVED_EVENTS));
+    }
+
+    /**
+     * Until the server has remembered that the realm was protected (realm attribute refresh-guard.protected-since,
+     * written off the request thread after the first refresh-token request it saw protected). Only a remembered realm
+     * keeps the ledger's bookkeeping while switched off; switched off before that, it is a stock realm, and the
+     * tokens it then issues carry no family (a race reported with these tests, not what they are about).
+     */
+    static void awaitRemembered(TestRealm realm) {
+        Await.until(Duration.ofSeconds(30), "realm " + realm.name + " remembered as protected", () -> realm.admin
+                .ok("GET", "/" + realm.name, null).json().path("attributes").has("refresh-guard.protected-since"));
     }
 
     static String realmId(TestRealm realm) {
