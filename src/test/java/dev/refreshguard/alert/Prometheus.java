@@ -1,6 +1,7 @@
 package dev.refreshguard.alert;
 
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,7 +48,19 @@ final class Prometheus {
         return name + new TreeMap<>(labels);
     }
 
+    /** The sample of this series, or empty when the scrape has no such series (never read as 0). */
+    static OptionalDouble sample(Map<String, Double> scrape, String name, Map<String, String> labels) {
+        Double value = scrape.get(key(name, labels));
+        return value == null ? OptionalDouble.empty() : OptionalDouble.of(value);
+    }
+
+    /** The value of a series the caller expects to exist: an absent series fails, naming the series of that name there are. */
     static double value(Map<String, Double> scrape, String name, Map<String, String> labels) {
-        return scrape.getOrDefault(key(name, labels), 0.0);
+        OptionalDouble sample = sample(scrape, name, labels);
+        if (sample.isEmpty()) {
+            throw new AssertionError("no series " + key(name, labels) + " on /metrics; series of " + name + ": "
+                    + scrape.keySet().stream().filter(k -> k.startsWith(name + "{")).toList());
+        }
+        return sample.getAsDouble();
     }
 }

@@ -81,6 +81,72 @@ public final class Oidc {
                 .isEqualTo(rotated.successor().text("refresh_token"));
     }
 
+    // --- the exact refusals ------------------------------------------------------------------------------------
+    // refresh-guard's error_description for each refusal it adds (RefreshErrors), and Keycloak's own where a test must
+    // tell them apart: a check for "contains reuse" cannot, as three of these contain that word.
+
+    /** The presented token was already rotated away: reuse detected now (event error refresh_token_reused). */
+    public static final String REUSE_DETECTED = "Refresh token reuse detected: this token was already used, so its family is revoked";
+    /** A token of a family that an earlier reuse revoked (event error refresh_token_family_revoked). */
+    public static final String FAMILY_REVOKED_AFTER_REUSE = "Refresh token family revoked after token reuse was detected";
+    /** A token of a family revoked otherwise: an admin, the revocation endpoint, a session-wide action. */
+    public static final String FAMILY_REVOKED = "Refresh token family revoked";
+    public static final String FAMILY_UNKNOWN = "Refresh token family is not known to this server";
+    public static final String FAMILY_EXPIRED = "Refresh token expired: past the idle or maximum lifetime of its family";
+    public static final String STALE = "Stale refresh token: it was replaced by a newer one before refresh-guard protected the realm";
+    /** Keycloak's own Revoke Refresh Token, in a realm refresh-guard does not protect. */
+    public static final String KEYCLOAK_REUSE_EXCEEDED = "Maximum allowed refresh token reuse exceeded";
+
+    /** 400 invalid_grant with exactly {@link #REUSE_DETECTED}. */
+    public static Reply expectReuseDetected(Reply reply) {
+        return expectInvalidGrant(reply, REUSE_DETECTED);
+    }
+
+    /** 400 invalid_grant with exactly {@link #FAMILY_REVOKED_AFTER_REUSE}. */
+    public static Reply expectFamilyRevokedAfterReuse(Reply reply) {
+        return expectInvalidGrant(reply, FAMILY_REVOKED_AFTER_REUSE);
+    }
+
+    /** 400 invalid_grant with exactly {@link #FAMILY_REVOKED}: revoked, but not by a reuse. */
+    public static Reply expectFamilyRevoked(Reply reply) {
+        return expectInvalidGrant(reply, FAMILY_REVOKED);
+    }
+
+    public static Reply expectFamilyUnknown(Reply reply) {
+        return expectInvalidGrant(reply, FAMILY_UNKNOWN);
+    }
+
+    public static Reply expectFamilyExpired(Reply reply) {
+        return expectInvalidGrant(reply, FAMILY_EXPIRED);
+    }
+
+    public static Reply expectStale(Reply reply) {
+        return expectInvalidGrant(reply, STALE);
+    }
+
+    /** Keycloak's own refusal of a reused token (realm setting Revoke Refresh Token), exactly. */
+    public static Reply expectKeycloakReuseExceeded(Reply reply) {
+        return expectInvalidGrant(reply, KEYCLOAK_REUSE_EXCEEDED);
+    }
+
+    /**
+     * The losers of a race of one rotated-away token: the first is reuse detected, which revokes the family, so every
+     * later one presents a token of a family revoked after reuse.
+     */
+    public static void expectOneReuseThenRevoked(List<Reply> losers) {
+        List<Reply> detected = losers.stream().filter(r -> REUSE_DETECTED.equals(r.text("error_description"))).toList();
+        org.assertj.core.api.Assertions.assertThat(detected).as("losers told reuse detected, of %s", losers).hasSize(1);
+        losers.stream().filter(r -> r != detected.get(0)).forEach(Oidc::expectFamilyRevokedAfterReuse);
+        expectReuseDetected(detected.get(0));
+    }
+
+    /** 400, {@code invalid_grant} and exactly this {@code error_description}; one comparison, so a failure shows all three. */
+    public static Reply expectInvalidGrant(Reply reply, String description) {
+        org.assertj.core.api.Assertions.assertThat(reply.status() + " " + reply.text("error") + " " + reply.text("error_description"))
+                .as("refusal: %s", reply).isEqualTo("400 invalid_grant " + description);
+        return reply;
+    }
+
     public Reply refresh(String refreshToken, Map<String, String> headers) {
         return http.postForm(tokenUrl(), credentials("grant_type", "refresh_token", "refresh_token", refreshToken), headers);
     }
