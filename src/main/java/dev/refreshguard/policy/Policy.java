@@ -131,7 +131,7 @@ public final class Policy {
 
     private static void refuseUnsafeRotationOff(Map<Attribute, Setting> settings, ClientKind kind, List<String> clientProblems) {
         Setting rotation = settings.get(Attribute.ROTATION);
-        if ("off".equals(rotation.value()) && kind.publicClient() && !kind.dpopBound()) {
+        if ("off".equals(rotation.value()) && kind.needsRotation()) {
             Setting refused = Setting.rejected(Attribute.ROTATION, "off", rotation.source(),
                     Attribute.ROTATION.key() + " accepts 'off' only for confidential clients or public clients that"
                             + " require DPoP-bound tokens (RFC 9700 section 2.2.2); got 'off' on a public client");
