@@ -7,9 +7,14 @@ import org.keycloak.events.EventListenerProvider;
 import org.keycloak.events.EventListenerProviderFactory;
 import org.keycloak.events.EventType;
 import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.events.admin.OperationType;
+import org.keycloak.events.admin.ResourceType;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+
+import dev.refreshguard.policy.Protection;
 
 import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.reuse.RevocationScope;
@@ -62,8 +67,31 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
             }
         }
 
+        /**
+         * Keycloak hands an admin event to the listeners the realm had when the request began: a realm update that
+         * removed this very listener still reaches it. That is the one moment protection is switched off (only
+         * {@code manage-events} is needed), so it is made loud here.
+         */
         @Override
         public void onEvent(AdminEvent event, boolean includeRepresentation) {
+            if (event.getOperationType() != OperationType.UPDATE || event.getResourceType() != ResourceType.REALM
+                    || event.getError() != null) {
+                return;
+            }
+            RealmModel realm = session.realms().getRealm(event.getRealmId());
+            if (realm == null || Protection.of(realm) == Protection.ON) {
+                return;
+            }
+            RefreshGuard.of(session).alerts().protectionOff(session, realm, event, adminUsername(event));
+        }
+
+        private String adminUsername(AdminEvent event) {
+            if (event.getAuthDetails() == null || event.getAuthDetails().getUserId() == null) {
+                return null;
+            }
+            RealmModel adminRealm = session.realms().getRealm(event.getAuthDetails().getRealmId());
+            UserModel admin = adminRealm == null ? null : session.users().getUserById(adminRealm, event.getAuthDetails().getUserId());
+            return admin == null ? null : admin.getUsername();
         }
 
         @Override
