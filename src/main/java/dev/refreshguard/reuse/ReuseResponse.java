@@ -73,6 +73,14 @@ public final class ReuseResponse {
                 session.getProvider(ExecutorsProvider.class).getExecutor(REDO_EXECUTOR)));
     }
 
+    /**
+     * A rotated-away token presented at the RFC 7009 revocation endpoint: the endpoint revokes its family (the
+     * revocation ran already, {@code revoked} says what it did), and the reuse is raised like any other.
+     */
+    public void alertAtRevocation(Reused reuse, EventBuilder event, Revocation.Result revoked) {
+        raise(reuse, ReuseAction.REVOKE_FAMILY, revoked, event);
+    }
+
     /** alert-only: nothing is revoked and the request is served, so the alert gets an event of its own. */
     public void alertOnly(Reused reuse, EventBuilder event) {
         raise(reuse, ReuseAction.ALERT_ONLY, new Revocation.Result(0, 0),
