@@ -72,6 +72,28 @@ class NoSuccessorIT {
         assertThat(rotation.get("causes").get(0).get("setting").asText()).isEqualTo("client attribute use.refresh.tokens=false");
     }
 
+    /** Tokens from before protection, without a successor: the session's newest is adopted and served, an older one refused. */
+    @Test
+    void useRefreshTokensOffStillRefusesAnOlderTokenFromBeforeProtection() {
+        TestRealm realm = TestRealm.stock(server, "no-rt-adopt");
+        Oidc spa = realm.spa();
+        String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
+        // Keycloak stamps the client session with each token's iat (seconds): r1 must be of a later second to be newer.
+        Await.pastEpochSecond(Oidc.claims(r0).get("iat").asLong());
+        String r1 = ok(spa.refresh(r0)).text("refresh_token");
+        assertThat(Oidc.claims(r1).has("rg_fid")).as("issued before protection").isFalse();
+        Switches.protect(realm, true);
+        realm.clientAttributes("spa", Map.of("use.refresh.tokens", "false"));
+
+        assertThat(ok(spa.refresh(r1)).json().has("refresh_token")).isFalse();
+        ok(spa.refresh(r1));
+        Reply older = spa.refresh(r0);
+        assertThat(older.status()).as("%s", older).isEqualTo(400);
+        assertThat(older.text("error")).isEqualTo("invalid_grant");
+        assertThat(event(realm, "refresh_token_stale").get("clientId").asText()).isEqualTo("spa");
+        ok(spa.refresh(r1));
+    }
+
     @Test
     void useRefreshTokensOffUnderAlertOnlyServesTheReuserButAlerts() {
         TestRealm realm = TestRealm.guarded(server, "no-rt-alert", Map.of());
