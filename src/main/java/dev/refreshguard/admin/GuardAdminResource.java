@@ -99,6 +99,8 @@ final class GuardAdminResource {
         body.put("clientId", client.getClientId());
         body.put("protected", guard.protection(realm) == Protection.ON);
         body.put("attributes", attributes);
+        // What Keycloak's own settings do to rotation, with the setting that causes it.
+        body.put("rotation", KeycloakRotation.describe(session, realm, client, policy));
         return body;
     }
 

@@ -8,7 +8,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.jboss.logging.Logger;
+import org.keycloak.common.util.Time;
 import org.keycloak.events.EventBuilder;
+import org.keycloak.events.EventListenerProvider;
+import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.events.admin.AuthDetails;
+import org.keycloak.events.admin.OperationType;
+import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.events.EventStoreProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
@@ -70,6 +76,57 @@ public final class AlertChannels {
                 store.onEvent(event.getEvent());
             }
         }
+    }
+
+    /**
+     * A realm's protection was switched off (its {@code refresh-guard} listener removed): one WARN JSON line on the alert
+     * category and one admin event with details, stored (when the realm saves admin events) and sent to the listeners
+     * the realm keeps, so that turning the guard off never goes unnoticed.
+     */
+    public void protectionOff(KeycloakSession session, RealmModel realm, AdminEvent cause, String adminUsername) {
+        AuthDetails by = cause.getAuthDetails() == null ? new AuthDetails() : cause.getAuthDetails();
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put(AlertVocabulary.JSON_REALM, realm.getName());
+        details.put("protected", "false");
+        details.put("listener_removed", AlertVocabulary.LISTENER);
+        details.put("admin_realm", String.valueOf(by.getRealmName() != null ? by.getRealmName() : by.getRealmId()));
+        details.put("admin_user_id", String.valueOf(by.getUserId()));
+        details.put("admin_username", String.valueOf(adminUsername));
+        details.put("admin_client_id", String.valueOf(by.getClientId()));
+
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put(AlertVocabulary.JSON_ALERT, AlertVocabulary.PROTECTION_OFF);
+        line.put(AlertVocabulary.JSON_TIMESTAMP, Instant.now().toString());
+        line.putAll(details);
+        line.put(AlertVocabulary.JSON_IP_ADDRESS, by.getIpAddress());
+        try {
+            alertLog.warn(json.writeValueAsString(line));
+        } catch (JsonProcessingException e) {
+            alertLog.warnf("{\"alert\":\"%s\",\"realm\":\"%s\"}", AlertVocabulary.PROTECTION_OFF, realm.getName());
+        }
+
+        AdminEvent event = new AdminEvent();
+        event.setId(KeycloakModelUtils.generateId());
+        event.setTime(Time.currentTimeMillis());
+        event.setRealmId(realm.getId());
+        event.setRealmName(realm.getName());
+        event.setAuthDetails(by);
+        event.setOperationType(OperationType.ACTION);
+        event.setResourceTypeAsString(AlertVocabulary.PROTECTION_RESOURCE);
+        event.setResourcePath(cause.getResourcePath());
+        event.setDetails(details);
+        if (realm.isAdminEventsEnabled()) {
+            EventStoreProvider store = session.getProvider(EventStoreProvider.class);
+            if (store != null) {
+                store.onEvent(event, false);
+            }
+        }
+        realm.getEventsListenersStream().forEach(id -> {
+            EventListenerProvider listener = session.getProvider(EventListenerProvider.class, id);
+            if (listener != null) {
+                listener.onEvent(new AdminEvent(event), false);
+            }
+        });
     }
 
     String toJson(ReuseAlert a) {

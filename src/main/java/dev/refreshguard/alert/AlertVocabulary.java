@@ -39,6 +39,11 @@ public final class AlertVocabulary {
 
     // Fields of the alert JSON line only; the others are the detail keys above.
     public static final String JSON_ALERT = "alert";
+    /** The alert of a realm whose protection was switched off, and the resource type of its admin event. */
+    public static final String PROTECTION_OFF = "refresh_guard_protection_off";
+    public static final String PROTECTION_RESOURCE = "REFRESH_GUARD_PROTECTION";
+    /** The event listener whose removal switches a realm's protection off. */
+    public static final String LISTENER = dev.refreshguard.Jar.PROVIDER_ID;
     public static final String JSON_TIMESTAMP = "timestamp";
     public static final String JSON_REALM = "realm";
     public static final String JSON_SESSION_ID = "session_id";

@@ -3,12 +3,14 @@ package dev.refreshguard.console;
 import java.util.HashMap;
 import java.util.Map;
 
+import org.keycloak.models.KeycloakSession;
 import org.keycloak.representations.idm.ClientRepresentation;
 import org.keycloak.services.clientpolicy.ClientPolicyContext;
 import org.keycloak.services.clientpolicy.context.ClientCRUDContext;
 import org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider;
 
 import dev.refreshguard.Jar;
+import dev.refreshguard.policy.Policy;
 
 /**
  * Writes the configured {@code refresh.guard.*} values into a client that is being created or saved (admin console,
@@ -19,7 +21,17 @@ import dev.refreshguard.Jar;
  */
 final class GuardExecutor implements ClientPolicyExecutorProvider<GuardExecutorConfiguration> {
 
+    private final KeycloakSession session;
     private GuardExecutorConfiguration configuration = new GuardExecutorConfiguration();
+
+    GuardExecutor(KeycloakSession session) {
+        this.session = session;
+    }
+
+    /** Without a session (unit tests): writes the values only. */
+    GuardExecutor() {
+        this(null);
+    }
 
     @Override
     public void setupConfiguration(GuardExecutorConfiguration config) {
@@ -51,6 +63,10 @@ final class GuardExecutor implements ClientPolicyExecutorProvider<GuardExecutorC
         Map<String, String> attributes = client.getAttributes() == null ? new HashMap<>() : new HashMap<>(client.getAttributes());
         attributes.putAll(values);
         client.setAttributes(attributes);
+        // A realm admin's client policy wrote these: the validator lets them pass the "beyond the client" rule.
+        if (session != null) {
+            session.setAttribute(Policy.SET_BY_CLIENT_POLICY, Map.copyOf(values));
+        }
     }
 
     @Override

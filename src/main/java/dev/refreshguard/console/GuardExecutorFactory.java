@@ -23,7 +23,7 @@ public final class GuardExecutorFactory implements ClientPolicyExecutorProviderF
 
     @Override
     public ClientPolicyExecutorProvider create(KeycloakSession session) {
-        return new GuardExecutor();
+        return new GuardExecutor(session);
     }
 
     @Override

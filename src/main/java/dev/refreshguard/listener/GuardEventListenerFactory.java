@@ -1,15 +1,33 @@
 package dev.refreshguard.listener;
 
 import org.keycloak.common.util.Time;
+import java.util.Optional;
+
 import org.keycloak.events.Details;
+import org.keycloak.events.EventBuilder;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventListenerProvider;
 import org.keycloak.events.EventListenerProviderFactory;
 import org.keycloak.events.EventType;
 import org.keycloak.events.admin.AdminEvent;
+import org.keycloak.events.admin.OperationType;
+import org.keycloak.events.admin.ResourceType;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.jose.jws.JWSInput;
+import org.keycloak.jose.jws.JWSInputException;
+import org.keycloak.representations.RefreshToken;
+import org.keycloak.util.TokenUtil;
+
+import dev.refreshguard.family.FamilyClaims;
+import dev.refreshguard.reuse.Presenter;
+import dev.refreshguard.reuse.ReuseResponse;
+import dev.refreshguard.reuse.Revocation;
+import dev.refreshguard.store.RotationOutcome;
+
+import dev.refreshguard.policy.Protection;
 
 import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.reuse.RevocationScope;
@@ -49,21 +67,81 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
             }
         }
 
-        /** Keycloak ended the client's session for the revoked refresh token; its families (and their children) go too. */
+        /**
+         * Keycloak ended the client's session for the revoked refresh token; its families (and their children) go too —
+         * those of the token's kind only: revoking an online token leaves the same login's offline families alone, as
+         * Keycloak leaves the offline session. A rotated-away token presented here is reuse: the alert is raised.
+         */
         private void revokeFamiliesOfRevokedGrant(Event event) {
             RealmModel realm = session.realms().getRealm(event.getRealmId());
             ClientModel client = realm == null ? null : session.clients().getClientByClientId(realm, event.getClientId());
             if (client == null) {
                 return;
             }
-            for (Family family : RefreshGuard.of(session).store().queries()
-                    .liveOfClientSession(realm.getId(), event.getSessionId(), client.getId())) {
-                new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.REVOCATION_ENDPOINT));
+            RefreshGuard guard = RefreshGuard.of(session);
+            RefreshToken presented = presentedRefreshToken();
+            boolean offline = presented != null ? TokenUtil.TOKEN_TYPE_OFFLINE.equals(presented.getType())
+                    : TokenUtil.TOKEN_TYPE_OFFLINE.equals(event.getDetails().get(Details.REFRESH_TOKEN_TYPE));
+            long now = Time.currentTime();
+            Optional<FamilyClaims> claims = presented == null ? Optional.empty() : FamilyClaims.of(presented);
+            RotationOutcome outcome = claims.isEmpty() || Protection.of(realm) != Protection.ON ? null
+                    : guard.store().ledger().current(claims.get().familyId(), claims.get().generation(), now);
+
+            int families = 0;
+            int sessions = 0;
+            for (Family family : guard.store().queries().liveOfClientSession(realm.getId(), event.getSessionId(), client.getId())) {
+                if (family.offline() == offline) {
+                    Revocation.Result r = new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.REVOCATION_ENDPOINT));
+                    families += r.families();
+                    sessions += r.sessions();
+                }
+            }
+            if (outcome instanceof RotationOutcome.Reused reused) {
+                EventBuilder alert = new EventBuilder(realm, session, session.getContext().getConnection())
+                        .event(EventType.REFRESH_TOKEN).client(client).user(event.getUserId()).session(event.getSessionId())
+                        .detail(Details.REASON, "refresh token reuse at the revocation endpoint");
+                String userAgent = session.getContext().getRequestHeaders() == null ? null
+                        : session.getContext().getRequestHeaders().getHeaderString("User-Agent");
+                new ReuseResponse(session, realm, guard.policy(client), new Presenter(client.getClientId(), event.getIpAddress(), userAgent))
+                        .alertAtRevocation(reused, alert, new Revocation.Result(sessions, families));
             }
         }
 
+        /** The token the revocation request carried: Keycloak verified it before it raised this success event. */
+        private RefreshToken presentedRefreshToken() {
+            try {
+                String token = session.getContext().getHttpRequest().getDecodedFormParameters().getFirst("token");
+                return token == null ? null : new JWSInput(token).readJsonContent(RefreshToken.class);
+            } catch (JWSInputException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /**
+         * Keycloak hands an admin event to the listeners the realm had when the request began: a realm update that
+         * removed this very listener still reaches it. That is the one moment protection is switched off (only
+         * {@code manage-events} is needed), so it is made loud here.
+         */
         @Override
         public void onEvent(AdminEvent event, boolean includeRepresentation) {
+            if (event.getOperationType() != OperationType.UPDATE || event.getResourceType() != ResourceType.REALM
+                    || event.getError() != null) {
+                return;
+            }
+            RealmModel realm = session.realms().getRealm(event.getRealmId());
+            if (realm == null || Protection.of(realm) == Protection.ON) {
+                return;
+            }
+            RefreshGuard.of(session).alerts().protectionOff(session, realm, event, adminUsername(event));
+        }
+
+        private String adminUsername(AdminEvent event) {
+            if (event.getAuthDetails() == null || event.getAuthDetails().getUserId() == null) {
+                return null;
+            }
+            RealmModel adminRealm = session.realms().getRealm(event.getAuthDetails().getRealmId());
+            UserModel admin = adminRealm == null ? null : session.users().getUserById(adminRealm, event.getAuthDetails().getUserId());
+            return admin == null ? null : admin.getUsername();
         }
 
         @Override

@@ -1,6 +1,9 @@
 package dev.refreshguard.metrics;
 
+import java.util.function.Supplier;
+
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 
@@ -31,6 +34,17 @@ public final class GuardMetrics {
         if (count > 0) {
             counter(Meter.FAMILIES_PURGED, "realm", realmName).increment(count);
         }
+    }
+
+    /**
+     * Gauge {@code refresh_guard_realms_protected}: how many realms have the {@code refresh-guard} listener, read at
+     * each scrape, so that switching a realm off shows as a drop on every node.
+     */
+    public void realmsProtected(Supplier<Number> count) {
+        Gauge.builder("refresh.guard.realms.protected", count)
+                .description("Realms protected by refresh-guard now (the refresh-guard event listener is on)")
+                .strongReference(true)
+                .register(registry);
     }
 
     /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */

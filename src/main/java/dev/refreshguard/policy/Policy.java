@@ -98,6 +98,31 @@ public final class Policy {
         return problems;
     }
 
+    /** Session attribute: the values refresh-guard's client-policy executor wrote into the client being saved. */
+    public static final String SET_BY_CLIENT_POLICY = "refresh-guard.set-by-client-policy";
+
+    /**
+     * Client values whose effect reaches beyond the client (issue 23, point 5): {@code reuse.action=revoke-all-sessions}
+     * ends every session of the user in every client; {@code notify.user=true} emails the user. Only someone who may
+     * manage the realm may set them on a client; {@code storedValue} gives the value before this change (null: none),
+     * so that an unchanged value a realm admin set does not block others from editing the client.
+     */
+    public static List<String> problemsBeyondClient(Function<String, String> clientAttribute, Function<String, String> storedValue) {
+        List<String> problems = new ArrayList<>();
+        for (Attribute attribute : List.of(Attribute.REUSE_ACTION, Attribute.NOTIFY_USER)) {
+            String wide = attribute == Attribute.REUSE_ACTION ? ReuseAction.REVOKE_ALL_SESSIONS.word() : "true";
+            String value = present(clientAttribute.apply(attribute.key()));
+            if (wide.equalsIgnoreCase(value == null ? "" : value)
+                    && !wide.equalsIgnoreCase(String.valueOf(present(storedValue.apply(attribute.key()))))) {
+                problems.add(attribute.key() + " '" + value + "' reaches beyond this client"
+                        + (attribute == Attribute.REUSE_ACTION ? " (every session of the user, in every client)" : " (emails the user)")
+                        + ": only an admin who may manage the realm (manage-realm) can set it on a client; set it on the"
+                        + " realm instead, or ask a realm admin");
+            }
+        }
+        return problems;
+    }
+
     /**
      * What a realm-level form must refuse in a realm's {@code refresh.guard.*} values, with the messages the admin API
      * gives for client values: refused values and a max below its idle value. A realm-wide rotation 'off' is allowed:
@@ -131,7 +156,7 @@ public final class Policy {
 
     private static void refuseUnsafeRotationOff(Map<Attribute, Setting> settings, ClientKind kind, List<String> clientProblems) {
         Setting rotation = settings.get(Attribute.ROTATION);
-        if ("off".equals(rotation.value()) && kind.publicClient() && !kind.dpopBound()) {
+        if ("off".equals(rotation.value()) && kind.needsRotation()) {
             Setting refused = Setting.rejected(Attribute.ROTATION, "off", rotation.source(),
                     Attribute.ROTATION.key() + " accepts 'off' only for confidential clients or public clients that"
                             + " require DPoP-bound tokens (RFC 9700 section 2.2.2); got 'off' on a public client");

@@ -32,6 +32,20 @@ public final class PolicyReader {
         return new ClientKind(client.isPublicClient(), Boolean.parseBoolean(client.getAttribute(OIDCConfigAttributes.DPOP_BOUND_ACCESS_TOKENS)));
     }
 
+    /**
+     * Keycloak dropped the successor of a public client without sender-constrained tokens (a client-policy executor)
+     * and refresh-guard kept rotating: an admin's setting is overridden, so say so once per client and server.
+     */
+    public void reportRotationKept(ClientModel client) {
+        RealmModel realm = client.getRealm();
+        if (reported.size() < MAX_REPORTED && reported.add(realm.getId() + '/' + client.getId() + "/rotation-kept")) {
+            LOG.errorf("refresh-guard: realm '%s', client '%s': a client policy drops the new refresh token of this public"
+                    + " client without DPoP-bound tokens (e.g. executor suppress-refresh-token-rotation); refresh tokens"
+                    + " keep rotating (RFC 9700 section 2.2.2), see GET .../refresh-guard/policy?client_id=%s",
+                    realm.getName(), client.getClientId(), client.getClientId());
+        }
+    }
+
     private void reportOnce(RealmModel realm, ClientModel client, Setting invalid) {
         // A refused realm value is one mistake however many clients inherit it: one line per realm, not per client.
         String owner = invalid.source() == Setting.Source.REALM ? realm.getId() : realm.getId() + '/' + client.getId();

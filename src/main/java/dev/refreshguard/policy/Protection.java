@@ -39,6 +39,17 @@ public enum Protection {
         return realm.getAttribute(SINCE) != null ? BOOKKEEPING : STOCK;
     }
 
+    /** How many realms are protected now, from the cached realm models; NaN when they cannot be read (startup). */
+    public static double countProtected(KeycloakSessionFactory factory) {
+        try {
+            return KeycloakModelUtils.runJobInTransactionWithResult(factory, s -> s.realms().getRealmsStream()
+                    .filter(r -> of(r) == ON).count());
+        } catch (RuntimeException e) {
+            LOG.debugf(e, "refresh-guard: cannot count the protected realms");
+            return Double.NaN;
+        }
+    }
+
     /** Whether a protected realm still has to be remembered as such. */
     public static boolean unremembered(RealmModel realm) {
         return realm.getAttribute(SINCE) == null;

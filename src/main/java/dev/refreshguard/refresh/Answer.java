@@ -10,7 +10,10 @@ import dev.refreshguard.store.RotationOutcome;
  */
 enum Answer {
 
-    /** The successor as built: it is the family's newest token now. */
+    /**
+     * The response as built: its successor is the family's newest token now, or (no successor built, outcome
+     * {@code Current}) the presented token still is.
+     */
     ISSUE,
     /** A grace replay: the very successor handed out before, with a fresh access token. */
     REPLAY,
@@ -28,7 +31,7 @@ enum Answer {
 
     /** The one decision table of a refresh. Pure: unit-tested with every outcome. */
     static Answer of(RotationOutcome outcome, Protection protection, ReuseAction action) {
-        if (outcome instanceof RotationOutcome.Rotated) {
+        if (outcome instanceof RotationOutcome.Rotated || outcome instanceof RotationOutcome.Current) {
             return ISSUE;
         }
         if (outcome instanceof RotationOutcome.GraceReplay) {

@@ -75,6 +75,11 @@ final class GuardedTokenManager extends TokenManager {
             boolean first = !stepped;
             stepped = true;
             if (first) {
+                if (getRefreshToken() == null && step.rotatesDespiteKeycloak()) {
+                    // What Keycloak built before the executor dropped it; logged once, shown on the policy endpoint.
+                    generateRefreshToken(step.presentedToken(), getClientSessionCtx().getClientSession());
+                    step.reportRotationKept();
+                }
                 step.beforeEncoding(getRefreshToken());
             }
             AccessTokenResponse response = super.build();

@@ -8,6 +8,7 @@ import org.keycloak.events.Details;
 import org.keycloak.models.AuthenticatedClientSessionModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.protocol.oidc.OIDCAdvancedConfigWrapper;
 import org.keycloak.protocol.oidc.grants.OAuth2GrantType;
 import org.keycloak.representations.AccessTokenResponse;
 import org.keycloak.representations.RefreshToken;
@@ -17,6 +18,7 @@ import dev.refreshguard.alert.AlertVocabulary;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.policy.Lifetimes;
 import dev.refreshguard.policy.Policy;
+import dev.refreshguard.policy.PolicyReader;
 import dev.refreshguard.policy.Protection;
 import dev.refreshguard.reuse.Presenter;
 import dev.refreshguard.reuse.ReuseResponse;
@@ -128,15 +130,54 @@ final class RefreshStep {
         return successor;
     }
 
+    /**
+     * Keycloak built the successor and then dropped it — a client-policy executor such as
+     * {@code suppress-refresh-token-rotation}; {@code use.refresh.tokens=false} never builds one. For a public client
+     * without sender-constrained tokens that would make one refresh token usable for the whole session, which RFC 9700
+     * §2.2.2 forbids and {@code rotation=off} is refused for: refresh-guard keeps rotating (shown on the policy endpoint).
+     */
+    boolean rotatesDespiteKeycloak() {
+        return protection == Protection.ON && policy.rotation() && PolicyReader.kindOf(grant.getClient()).needsRotation()
+                && OIDCAdvancedConfigWrapper.fromClientModel(grant.getClient()).isUseRefreshToken();
+    }
+
+    void reportRotationKept() {
+        guard.rotationKept(grant.getClient());
+    }
+
+    RefreshToken presentedToken() {
+        return presentedToken;
+    }
+
     /** Decide, then act: before the successor is encoded, so that its claims can follow the outcome. */
     void beforeEncoding(RefreshToken successorToken) {
-        if (successorToken == null || presented == null) {
-            return; // the client does not use refresh tokens: nothing to rotate to
+        if (presented == null) {
+            return;
+        }
+        if (successorToken == null) {
+            withoutSuccessor();
+            return;
         }
         successorExp = successorToken.getExp() == null ? 0 : successorToken.getExp();
         outcome = ledgerStep();
         answer = Answer.of(outcome, protection, policy.reuseAction());
         act(successorToken);
+    }
+
+    /**
+     * No successor built ({@code use.refresh.tokens=false}, an executor that drops it): nothing rotates, but the presented
+     * token is still judged — only its family's newest token of an active family is served; an older one is reuse with
+     * the client's action and alert. Switched off, stock behaviour: nothing is judged.
+     */
+    private void withoutSuccessor() {
+        if (protection != Protection.ON) {
+            return;
+        }
+        FamilyLedger ledger = guard.store().ledger();
+        outcome = adoption != null ? ledger.adoptCurrent(adoption, stale, now)
+                : ledger.current(presented.familyId(), presented.generation(), now);
+        answer = Answer.of(outcome, protection, policy.reuseAction());
+        act(null);
     }
 
     void afterEncoding(AccessTokenResponse response) {
@@ -204,7 +245,9 @@ final class RefreshStep {
     }
 
     private void serveUnrotated(RefreshToken successorToken) {
-        presented.writeTo(successorToken);
+        if (successorToken != null) {
+            presented.writeTo(successorToken);
+        }
         successor = presented;
     }
 

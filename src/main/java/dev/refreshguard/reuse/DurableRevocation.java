@@ -58,7 +58,7 @@ final class DurableRevocation implements KeycloakTransaction {
                 RealmModel realm = session.realms().getRealm(realmId);
                 if (realm != null) {
                     session.getContext().setRealm(realm);
-                    ReuseResponse.revoke(session, realm, family, action, now);
+                    ReuseResponse.revoke(session, realm, family, action, now, true);
                 }
             });
             LOG.debugf("Reuse revocation of family %s redone after its token request rolled back", family.id());

@@ -27,12 +27,12 @@ import dev.refreshguard.store.RevocationReason;
  * through this scope's steps, so each is recorded and counted alike: {@code refresh_guard_family_revoked_total} goes
  * up by one per family that changed to REVOKED, under that family's own client. Runs in the session's transaction.
  */
-public record RevocationScope(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason, long now)
-        implements RevocationSteps {
+public record RevocationScope(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason, long now,
+                              boolean detached) implements RevocationSteps {
 
-    /** A scope for revoking {@code family} now. */
+    /** A scope for revoking {@code family} now, inside an HTTP request. */
     public static RevocationScope of(KeycloakSession session, RealmModel realm, Family family, RevocationReason reason) {
-        return new RevocationScope(session, realm, family, reason, Time.currentTime());
+        return new RevocationScope(session, realm, family, reason, Time.currentTime(), false);
     }
 
     private FamilyRevocations revocations() {
@@ -114,9 +114,22 @@ public record RevocationScope(KeycloakSession session, RealmModel realm, Family 
         if (userSession == null) {
             return false;
         }
+        endOnline(userSession);
+        return true;
+    }
+
+    /**
+     * Ends an online user session: with backchannel logout inside a request; {@link #detached} (the durable redo, on a
+     * thread of its own) there is no request for Keycloak's logout to build its URLs from, so the session is removed
+     * without it — it ends all the same, and clients see it gone at their next token use.
+     */
+    private void endOnline(UserSessionModel userSession) {
+        if (detached) {
+            session.sessions().removeUserSession(realm, userSession);
+            return;
+        }
         AuthenticationManager.backchannelLogout(session, realm, userSession, session.getContext().getUri(),
                 session.getContext().getConnection(), session.getContext().getRequestHeaders(), true);
-        return true;
     }
 
     @Override
@@ -128,8 +141,7 @@ public record RevocationScope(KeycloakSession session, RealmModel realm, Family 
         int sessions = 0;
         List<UserSessionModel> online = session.sessions().getUserSessionsStream(realm, user).toList();
         for (UserSessionModel userSession : online) {
-            AuthenticationManager.backchannelLogout(session, realm, userSession, session.getContext().getUri(),
-                    session.getContext().getConnection(), session.getContext().getRequestHeaders(), true);
+            endOnline(userSession);
             sessions++;
         }
         List<UserSessionModel> offline = session.sessions().getOfflineUserSessionsStream(realm, user).toList();

@@ -51,6 +51,11 @@ final class DefaultRefreshGuard implements RefreshGuard {
     }
 
     @Override
+    public void rotationKept(ClientModel client) {
+        factory.policies().reportRotationKept(client);
+    }
+
+    @Override
     public Store store() {
         if (store == null) {
             store = new Store(session.getProvider(JpaConnectionProvider.class).getEntityManager(), factory::dialect);

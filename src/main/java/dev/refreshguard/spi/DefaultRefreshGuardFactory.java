@@ -54,6 +54,7 @@ public final class DefaultRefreshGuardFactory implements RefreshGuardFactory, Gu
     @Override
     public void postInit(KeycloakSessionFactory factory) {
         sessionFactory = factory;
+        metrics.realmsProtected(() -> Protection.countProtected(factory));
     }
 
     @Override

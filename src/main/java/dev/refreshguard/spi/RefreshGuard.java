@@ -34,6 +34,9 @@ public interface RefreshGuard extends Provider {
     /** The client's effective policy: client attribute, else realm attribute, else default. */
     Policy policy(ClientModel client);
 
+    /** Keycloak dropped a successor that refresh-guard built anyway ({@code PolicyReader#reportRotationKept}): logged once. */
+    void rotationKept(ClientModel client);
+
     /** refresh-guard's tables, on this session's connection and transaction. */
     Store store();
 

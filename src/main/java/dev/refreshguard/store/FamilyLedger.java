@@ -66,14 +66,48 @@ public final class FamilyLedger {
      */
     public RotationOutcome adopt(NewFamily f, boolean stale, String presentedToken, long now, String ip, int graceSeconds,
                                  boolean rotating) {
+        insertAdopted(f, stale);
+        RotationOutcome outcome = rotating ? rotate(f.id(), 0, presentedToken, now, ip, graceSeconds) : keep(f.id());
+        return stale && outcome instanceof Unknown ? new Stale() : outcome;
+    }
+
+    /**
+     * {@link #adopt} where no successor is built: the token from before protection is recorded as generation 0 (when
+     * it is its session's newest) and judged by {@link #current}, so one adopted and rotated away earlier is reuse.
+     */
+    public RotationOutcome adoptCurrent(NewFamily f, boolean stale, long now) {
+        insertAdopted(f, stale);
+        RotationOutcome outcome = current(f.id(), 0, now);
+        return stale && outcome instanceof Unknown ? new Stale() : outcome;
+    }
+
+    private void insertAdopted(NewFamily f, boolean stale) {
         SqlDialect sql = stale ? null : dialect.get();
         if (!stale && (sql.atomic() || lockedRow(f.id()).isEmpty())) {
             bind(em.createNativeQuery(sql.insertIfAbsent("RG_FAMILY", INSERT_COLUMNS, INSERT_VALUES)), f)
                     .setParameter("parent", "")
                     .executeUpdate();
         }
-        RotationOutcome outcome = rotating ? rotate(f.id(), 0, presentedToken, now, ip, graceSeconds) : keep(f.id());
-        return stale && outcome instanceof Unknown ? new Stale() : outcome;
+    }
+
+    /**
+     * For a refresh where Keycloak builds no successor ({@code use.refresh.tokens=false}, a client-policy executor that
+     * drops it): the presented token may be served only if it is the family's newest and the family is active. Nothing
+     * moves; an older generation is reuse, exactly as on a rotation. Not on the normal rotation path.
+     */
+    public RotationOutcome current(String familyId, int generation, long now) {
+        Optional<Columns.Row> found = Sql.plausibleId(familyId) ? lockedRow(familyId) : Optional.empty();
+        if (found.isEmpty()) {
+            return new Unknown(familyId);
+        }
+        Family family = Family.of(found.get());
+        if (family.revoked()) {
+            return new Revoked(family);
+        }
+        if (family.generation() == generation) {
+            return new RotationOutcome.Current();
+        }
+        return family.generation() < generation ? new Unknown(familyId) : reused(family, generation, now);
     }
 
     private static Query bind(Query insert, NewFamily f) {
@@ -170,7 +204,11 @@ public final class FamilyLedger {
                 return new GraceReplay(successor.get(), row.number("SUCCESSOR_EXP"));
             }
         }
-        return justRotated
+        return reused(family, generation, now);
+    }
+
+    private static Reused reused(Family family, int generation, long now) {
+        return family.generation() == generation + 1
                 ? new Reused(family, generation, now - family.rotatedAt(), family.rotatedByIp())
                 : new Reused(family, generation, -1, null);
     }

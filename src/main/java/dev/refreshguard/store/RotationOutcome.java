@@ -7,6 +7,13 @@ public sealed interface RotationOutcome {
     record Rotated() implements RotationOutcome {
     }
 
+    /**
+     * No successor was built (Keycloak's configuration drops it): the presented token is its family's newest and the
+     * family is active, so it may be served; the family stays at its generation.
+     */
+    record Current() implements RotationOutcome {
+    }
+
     /** The presented token was rotated moments ago and its successor is still unused: hand out that same successor. */
     record GraceReplay(String successor, long successorExp) implements RotationOutcome {
     }

@@ -182,8 +182,13 @@ public final class Oidc {
      * redirects with a code at once and the new client joins that user session.
      */
     public Reply authorizationCode(Browser browser, String username, String password, String redirectUri) {
+        return authorizationCode(browser, username, password, redirectUri, "openid");
+    }
+
+    /** The same with a scope of one's own, e.g. {@code openid offline_access} for an offline token of the same login. */
+    public Reply authorizationCode(Browser browser, String username, String password, String redirectUri, String scope) {
         String authUrl = realmUrl + "/protocol/openid-connect/auth?" + Http.form(Http.params("client_id", clientId,
-                "response_type", "code", "scope", "openid", "redirect_uri", redirectUri, "state", "s1", "nonce", "n1"));
+                "response_type", "code", "scope", scope, "redirect_uri", redirectUri, "state", "s1", "nonce", "n1"));
         Reply page = browser.send(http, HttpRequest.newBuilder(URI.create(authUrl)).GET());
         Reply redirect = page;
         if (page.status() == 200) {

@@ -28,6 +28,12 @@ class AnswerTest {
         assertThat(Answer.of(new RotationOutcome.Rotated(), Protection.ON, ReuseAction.REVOKE_FAMILY)).isEqualTo(Answer.ISSUE);
     }
 
+    /** No successor built (use.refresh.tokens=false, a dropping executor): the newest token is served as it is. */
+    @Test
+    void theNewestTokenWithoutSuccessorIsServed() {
+        assertThat(Answer.of(new RotationOutcome.Current(), Protection.ON, ReuseAction.REVOKE_FAMILY)).isEqualTo(Answer.ISSUE);
+    }
+
     @Test
     void anAdoptionWonIsARotationFromGenerationZero() {
         FamilyClaims adopted = FamilyClaims.adopted("realm", "token-id", 100);
