@@ -1,6 +1,6 @@
 package dev.refreshguard.refresh;
 
-import static dev.refreshguard.refresh.AdoptionIT.assertReuse;
+import static dev.refreshguard.harness.Oidc.expectReuseDetected;
 import static dev.refreshguard.refresh.AdoptionIT.event;
 import static dev.refreshguard.refresh.AdoptionIT.ok;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,7 +55,7 @@ class NoSuccessorIT {
             assertThat(served.text("access_token")).isNotBlank();
             assertThat(served.json().has("refresh_token")).as("no refresh token: %s", served).isFalse();
         }
-        assertReuse(spa.refresh(r0));
+        expectReuseDetected(spa.refresh(r0));
         JsonNode reused = event(realm, "refresh_token_reused");
         assertThat(reused.get("details").get("family_id").asText()).isEqualTo(Oidc.claims(r1).get("rg_fid").asText());
         assertThat(reused.get("details").get("generation").asText()).isEqualTo("0");
@@ -122,7 +122,7 @@ class NoSuccessorIT {
             Reply served = ok(api.refresh(r1));
             assertThat(served.json().has("refresh_token")).as("suppressed: %s", served).isFalse();
         }
-        assertReuse(api.refresh(r0));
+        expectReuseDetected(api.refresh(r0));
         assertThat(event(realm, "refresh_token_reused").get("details").get("generation").asText()).isEqualTo("0");
         assertThat(api.refresh(r1).status()).as("the family is revoked").isEqualTo(400);
 
@@ -145,7 +145,7 @@ class NoSuccessorIT {
         String r1 = rotated.text("refresh_token");
         assertThat(r1).as("refresh-guard kept rotating: %s", rotated).isNotBlank().isNotEqualTo(r0);
         assertThat(Oidc.claims(r1).get("rg_gen").asInt()).isEqualTo(1);
-        assertReuse(spa.refresh(r0));
+        expectReuseDetected(spa.refresh(r0));
         assertThat(spa.refresh(r1).status()).as("revoke-family").isEqualTo(400);
 
         JsonNode rotation = policy(realm, "spa").get("rotation");
