@@ -1,40 +1,38 @@
 package dev.refreshguard.listener;
 
-import org.keycloak.common.util.Time;
 import java.util.Optional;
 
+import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
-import org.keycloak.events.EventBuilder;
 import org.keycloak.events.Event;
+import org.keycloak.events.EventBuilder;
 import org.keycloak.events.EventListenerProvider;
 import org.keycloak.events.EventListenerProviderFactory;
 import org.keycloak.events.EventType;
 import org.keycloak.events.admin.AdminEvent;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.events.admin.ResourceType;
+import org.keycloak.jose.jws.JWSInput;
+import org.keycloak.jose.jws.JWSInputException;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
-import org.keycloak.jose.jws.JWSInput;
-import org.keycloak.jose.jws.JWSInputException;
 import org.keycloak.representations.RefreshToken;
 import org.keycloak.util.TokenUtil;
 
+import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.family.FamilyClaims;
+import dev.refreshguard.policy.Protection;
 import dev.refreshguard.reuse.Presenter;
 import dev.refreshguard.reuse.ReuseResponse;
 import dev.refreshguard.reuse.Revocation;
-import dev.refreshguard.store.RotationOutcome;
-
-import dev.refreshguard.policy.Protection;
-
-import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.reuse.RevocationScope;
 import dev.refreshguard.reuse.RevokeFamily;
 import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
 import dev.refreshguard.store.RevocationReason;
+import dev.refreshguard.store.RotationOutcome;
 
 /**
  * The per-realm switch: adding the {@code refresh-guard} event listener to a realm turns protection on.
@@ -131,6 +129,11 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
             RealmModel realm = session.realms().getRealm(event.getRealmId());
             if (realm == null || Protection.of(realm) == Protection.ON) {
                 return;
+            }
+            if (Protection.unremembered(realm)) {
+                // Switched off before its first token's remember landed (written off the request thread): remember it
+                // now, or it would count as never protected, and tokens rotated away while off would live again.
+                Protection.remember(session.getKeycloakSessionFactory(), realm.getId(), Time.currentTime());
             }
             RefreshGuard.of(session).alerts().protectionOff(session, realm, event, adminUsername(event));
         }

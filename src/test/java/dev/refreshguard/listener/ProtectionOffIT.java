@@ -24,6 +24,7 @@ import dev.refreshguard.harness.RealServer;
 import dev.refreshguard.harness.RealmAdmins;
 import dev.refreshguard.harness.ServerLog;
 import dev.refreshguard.harness.TestRealm;
+import dev.refreshguard.policy.Protection;
 
 /**
  * Issue 23, point 6: switching a realm's protection off (removing the {@code refresh-guard} listener, which needs only
@@ -74,6 +75,10 @@ class ProtectionOffIT {
         assertThat(event.get("authDetails").get("userId").asText()).isEqualTo(realm.userIds.get("eve"));
 
         Await.until(Duration.ofSeconds(30), "the gauge to drop by one", () -> gauge() == before - 1);
+        // The realm never issued a token, so only the switch-off itself can have remembered it as once protected:
+        // a realm switched off before its first token's remember landed keeps its bookkeeping all the same.
+        assertThat(realm.admin.ok("GET", "/" + realm.name, null).json().path("attributes").has(Protection.SINCE))
+                .as("remembered as protected at the switch-off").isTrue();
 
         // The next update of the unprotected realm raises nothing: exactly one line, one event.
         assertThat(admins.call(eve, "PUT", "/events/config", config).status()).isEqualTo(204);
