@@ -33,13 +33,19 @@ public final class GuardMetrics {
         }
     }
 
+    public void lockTimeout(String realmName) {
+        counter(Meter.LOCK_TIMEOUT, "realm", realmName).increment();
+    }
+
     /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */
     private enum Meter {
         REUSE("refresh.guard.reuse", "Refresh token reuses detected (one per alert), by the reuse action taken"),
         GRACE_REPLAY("refresh.guard.grace.replay", "Refreshes answered with the same successor token inside the grace window"),
         FAMILY_REVOKED("refresh.guard.family.revoked",
                 "Refresh token families revoked (reuse, revocation endpoint, admin, session-wide actions), by the family's client"),
-        FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention");
+        FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention"),
+        LOCK_TIMEOUT("refresh.guard.lock.timeout",
+                "Requests answered 503 because their family stayed locked by another transaction longer than lock-timeout");
 
         final String name;
         final String description;

@@ -134,9 +134,14 @@ final class RefreshStep {
             return; // the client does not use refresh tokens: nothing to rotate to
         }
         successorExp = successorToken.getExp() == null ? 0 : successorToken.getExp();
-        outcome = ledgerStep();
-        answer = Answer.of(outcome, protection, policy.reuseAction());
-        act(successorToken);
+        try {
+            outcome = ledgerStep();
+            answer = Answer.of(outcome, protection, policy.reuseAction());
+            act(successorToken);
+        } catch (RuntimeException e) {
+            // A family locked by a dead node's transaction: a bounded wait, then 503 (refusals pass through unchanged).
+            throw guard.unavailable(e, grant.getCors(), "Refresh", presented.familyId());
+        }
     }
 
     void afterEncoding(AccessTokenResponse response) {

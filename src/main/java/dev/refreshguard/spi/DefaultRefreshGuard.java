@@ -4,6 +4,7 @@ import org.keycloak.connections.jpa.JpaConnectionProvider;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.services.cors.Cors;
 
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.metrics.GuardMetrics;
@@ -53,7 +54,8 @@ final class DefaultRefreshGuard implements RefreshGuard {
     @Override
     public Store store() {
         if (store == null) {
-            store = new Store(session.getProvider(JpaConnectionProvider.class).getEntityManager(), factory::dialect);
+            store = new Store(session.getProvider(JpaConnectionProvider.class).getEntityManager(), factory::dialect,
+                    factory.ledger().lockTimeoutSeconds());
         }
         return store;
     }
@@ -71,5 +73,16 @@ final class DefaultRefreshGuard implements RefreshGuard {
     @Override
     public PurgeSettings purgeSettings() {
         return factory.purge();
+    }
+
+    @Override
+    public LedgerSettings ledgerSettings() {
+        return factory.ledger();
+    }
+
+    @Override
+    public RuntimeException unavailable(RuntimeException failure, Cors cors, String request, String familyId) {
+        return LedgerUnavailable.answer(session, factory.metrics(), factory.ledger().lockTimeoutSeconds(), failure, cors,
+                request, familyId);
     }
 }

@@ -4,6 +4,7 @@ import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.provider.Provider;
+import org.keycloak.services.cors.Cors;
 
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.metrics.GuardMetrics;
@@ -43,6 +44,16 @@ public interface RefreshGuard extends Provider {
 
     /** The purge task's server options ({@code --spi-refresh-guard--refresh-guard--<option>}). */
     PurgeSettings purgeSettings();
+
+    /** The bound on waiting for a family's row lock ({@code --spi-refresh-guard--refresh-guard--lock-timeout}). */
+    LedgerSettings ledgerSettings();
+
+    /**
+     * What to throw for a failure of the store during {@code request} (e.g. "refresh"): when a statement ran out of
+     * the lock-timeout bound, the request is rolled back, one WARN line logged and the 503 {@code temporarily_unavailable}
+     * returned; any other failure is returned as it is.
+     */
+    RuntimeException unavailable(RuntimeException failure, Cors cors, String request, String familyId);
 
     @Override
     default void close() {

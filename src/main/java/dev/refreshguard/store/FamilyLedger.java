@@ -41,10 +41,12 @@ public final class FamilyLedger {
     /** Asked only by an adoption, the one step whose SQL differs between databases. */
     private final Supplier<SqlDialect> dialect;
     private final SuccessorSeal seal = new SuccessorSeal();
+    private final int lockTimeoutSeconds;
 
-    FamilyLedger(EntityManager em, Supplier<SqlDialect> dialect) {
+    FamilyLedger(EntityManager em, Supplier<SqlDialect> dialect, int lockTimeoutSeconds) {
         this.em = em;
         this.dialect = dialect;
+        this.lockTimeoutSeconds = lockTimeoutSeconds;
     }
 
     /** Generation 0 of a new family: a grant or a token exchange. */
@@ -68,7 +70,9 @@ public final class FamilyLedger {
                                  boolean rotating) {
         SqlDialect sql = stale ? null : dialect.get();
         if (!stale && (sql.atomic() || lockedRow(f.id()).isEmpty())) {
-            bind(em.createNativeQuery(sql.insertIfAbsent("RG_FAMILY", INSERT_COLUMNS, INSERT_VALUES)), f)
+            // Bounded: a concurrent adoption of the same token holds the new row's key until it ends.
+            bind(LockWait.bounded(em.createNativeQuery(sql.insertIfAbsent("RG_FAMILY", INSERT_COLUMNS, INSERT_VALUES)),
+                    lockTimeoutSeconds), f)
                     .setParameter("parent", "")
                     .executeUpdate();
         }
@@ -116,6 +120,9 @@ public final class FamilyLedger {
         }
         return em.callWithConnection((Connection connection) -> {
             try (PreparedStatement update = connection.prepareStatement(ROTATE)) {
+                // The row lock of a dead transaction must not hold a worker thread: the timeout rides on this
+                // statement (a timer on PostgreSQL, a statement prefix on MariaDB), no extra round trip.
+                LockWait.bounded(update, lockTimeoutSeconds);
                 update.setInt(1, generation + 1);
                 update.setLong(2, now);
                 update.setString(3, ip);
@@ -180,8 +187,8 @@ public final class FamilyLedger {
      * older than the row a concurrent winner just committed; FOR UPDATE reads (and holds) the latest row.
      */
     private Optional<Columns.Row> lockedRow(String familyId) {
-        List<Columns.Row> rows = JUDGED.rows(em.createNativeQuery("SELECT " + JUDGED.list() + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE")
-                .setParameter("id", familyId));
+        List<Columns.Row> rows = JUDGED.rows(LockWait.bounded(em.createNativeQuery("SELECT " + JUDGED.list()
+                + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE"), lockTimeoutSeconds).setParameter("id", familyId));
         return rows.stream().findFirst();
     }
 }
