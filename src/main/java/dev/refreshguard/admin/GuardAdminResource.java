@@ -169,7 +169,17 @@ final class GuardAdminResource {
         // A family of another realm is as unknown here as one that never existed.
         Family family = found.filter(f -> f.realmId().equals(realm.getId())).orElseThrow(() -> notFound("Family not found"));
 
-        Revocation.Result revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.ADMIN));
+        Revocation.Result revoked;
+        try {
+            revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.ADMIN));
+        } catch (RuntimeException e) {
+            // Locked by a dead node's transaction past the bound, or the database gone: 503, so that the responder retries.
+            if (RefreshGuard.of(session).ledgerUnavailable(e, "Admin revocation", family.id())) {
+                throw ErrorResponse.error("The refresh token ledger cannot be written now; nothing was revoked, retry",
+                        Response.Status.SERVICE_UNAVAILABLE);
+            }
+            throw e;
+        }
         String clientId = clientIdOf(family);
 
         adminEvent.operation(OperationType.ACTION).resource(ADMIN_EVENT_RESOURCE)

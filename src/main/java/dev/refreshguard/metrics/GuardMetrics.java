@@ -33,8 +33,9 @@ public final class GuardMetrics {
         }
     }
 
-    public void lockTimeout(String realmName) {
-        counter(Meter.LOCK_TIMEOUT, "realm", realmName).increment();
+    /** A request answered 503 because the ledger could not be written; {@code reason}: lock-timeout, database-unreachable. */
+    public void unavailable(String realmName, String reason) {
+        counter(Meter.UNAVAILABLE, "realm", realmName, "reason", reason).increment();
     }
 
     /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */
@@ -44,8 +45,8 @@ public final class GuardMetrics {
         FAMILY_REVOKED("refresh.guard.family.revoked",
                 "Refresh token families revoked (reuse, revocation endpoint, admin, session-wide actions), by the family's client"),
         FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention"),
-        LOCK_TIMEOUT("refresh.guard.lock.timeout",
-                "Requests answered 503 because their family stayed locked by another transaction longer than lock-timeout");
+        UNAVAILABLE("refresh.guard.unavailable",
+                "Requests answered 503 because the ledger could not be written: family locked past lock-timeout, or database unreachable");
 
         final String name;
         final String description;

@@ -85,4 +85,10 @@ final class DefaultRefreshGuard implements RefreshGuard {
         return LedgerUnavailable.answer(session, factory.metrics(), factory.ledger().lockTimeoutSeconds(), failure, cors,
                 request, familyId);
     }
+
+    @Override
+    public boolean ledgerUnavailable(RuntimeException failure, String request, String familyId) {
+        return LedgerUnavailable.report(session, factory.metrics(), factory.ledger().lockTimeoutSeconds(), failure, request,
+                familyId);
+    }
 }

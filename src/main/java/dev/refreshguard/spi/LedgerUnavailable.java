@@ -10,14 +10,14 @@ import org.keycloak.services.CorsErrorResponseException;
 import org.keycloak.services.cors.Cors;
 
 import dev.refreshguard.metrics.GuardMetrics;
-import dev.refreshguard.store.LockWait;
+import dev.refreshguard.store.StoreFailure;
 
 /**
- * The answer to a request whose family row stayed locked by another transaction past the {@code lock-timeout} bound:
- * 503 {@code temporarily_unavailable} (RFC 6749 §5.2 names no such token error, but it is the OAuth word for "try
- * again later", and a client keeps its token: nothing was rotated). The request's transaction is marked rollback-only
- * so that nothing of it is kept (on PostgreSQL it is aborted anyway), and one WARN line without a stack trace tells
- * the operator which family waited: an expected fault, not a bug of ours.
+ * The answer to a request whose ledger step could not be done — its family row stayed locked by another transaction
+ * past the {@code lock-timeout} bound, or the database could not be reached: 503 {@code temporarily_unavailable}
+ * (the OAuth word for "try again later"; the client keeps its token, nothing was rotated). The request's transaction
+ * is marked rollback-only so that nothing of it is kept and nothing is served, and one WARN line without a stack
+ * trace tells the operator what happened: an expected fault, not a bug of ours.
  */
 final class LedgerUnavailable {
 
@@ -29,19 +29,34 @@ final class LedgerUnavailable {
 
     static RuntimeException answer(KeycloakSession session, GuardMetrics metrics, int boundSeconds, RuntimeException failure,
                                    Cors cors, String request, String familyId) {
-        if (!LockWait.expired(failure)) {
+        if (!report(session, metrics, boundSeconds, failure, request, familyId)) {
             return failure;
+        }
+        return new CorsErrorResponseException(cors, OAuthErrorException.TEMPORARILY_UNAVAILABLE,
+                "The refresh token ledger cannot be written now; retry with the same token", Response.Status.SERVICE_UNAVAILABLE);
+    }
+
+    /** When the failure is a fault of the environment ({@link StoreFailure}): rolls the request back, counts and logs it, says true. */
+    static boolean report(KeycloakSession session, GuardMetrics metrics, int boundSeconds, RuntimeException failure,
+                          String request, String familyId) {
+        StoreFailure kind = StoreFailure.of(failure).orElse(null);
+        if (kind == null) {
+            return false;
         }
         session.getTransactionManager().setRollbackOnly();
         RealmModel realm = session.getContext().getRealm();
         String realmName = realm == null ? "-" : realm.getName();
-        metrics.lockTimeout(realmName);
-        LOG.warnf("%s in realm %s answered 503 temporarily_unavailable: refresh token family %s stayed locked by another"
-                        + " transaction (a node that died or lost its connection mid-request?) for more than lock-timeout=%ds;"
-                        + " rolled back, nothing rotated (%s)",
-                request, realmName, familyId == null ? "-" : familyId, boundSeconds, rootMessage(failure));
-        return new CorsErrorResponseException(cors, OAuthErrorException.TEMPORARILY_UNAVAILABLE,
-                "The refresh token's family is busy; retry with the same refresh token", Response.Status.SERVICE_UNAVAILABLE);
+        metrics.unavailable(realmName, kind.word());
+        String family = familyId == null ? "-" : familyId;
+        if (kind == StoreFailure.LOCK_TIMEOUT) {
+            LOG.warnf("%s in realm %s answered 503 temporarily_unavailable: refresh token family %s stayed locked by another"
+                            + " transaction (a node that died or lost its connection mid-request?) for more than lock-timeout=%ds;"
+                            + " rolled back, nothing rotated (%s)", request, realmName, family, boundSeconds, rootMessage(failure));
+        } else {
+            LOG.warnf("%s in realm %s answered 503 temporarily_unavailable: the database could not be reached while writing"
+                    + " refresh token family %s; rolled back, nothing served (%s)", request, realmName, family, rootMessage(failure));
+        }
+        return true;
     }
 
     /** The database's own words, on one line, e.g. "canceling statement due to user request". */

@@ -49,11 +49,18 @@ public interface RefreshGuard extends Provider {
     LedgerSettings ledgerSettings();
 
     /**
-     * What to throw for a failure of the store during {@code request} (e.g. "refresh"): when a statement ran out of
-     * the lock-timeout bound, the request is rolled back, one WARN line logged and the 503 {@code temporarily_unavailable}
-     * returned; any other failure is returned as it is.
+     * What to throw for a failure of the store during {@code request} (e.g. "Refresh"): when it is a fault of the
+     * environment (a statement ran out of the lock-timeout bound, the database unreachable), the request is rolled
+     * back, one WARN line logged and the 503 {@code temporarily_unavailable} returned; any other failure is returned
+     * as it is.
      */
     RuntimeException unavailable(RuntimeException failure, Cors cors, String request, String familyId);
+
+    /**
+     * As {@link #unavailable} for a request that answers in its own format (the admin API): true when the failure is
+     * a fault of the environment, the request then rolled back, counted and logged.
+     */
+    boolean ledgerUnavailable(RuntimeException failure, String request, String familyId);
 
     @Override
     default void close() {

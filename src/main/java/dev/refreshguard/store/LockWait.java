@@ -1,9 +1,7 @@
 package dev.refreshguard.store;
 
 import java.sql.SQLException;
-import java.sql.SQLTimeoutException;
 import java.sql.Statement;
-import java.util.Set;
 
 import jakarta.persistence.Query;
 
@@ -14,16 +12,9 @@ import jakarta.persistence.Query;
  * MariaDB Connector/J by sending the statement as {@code SET STATEMENT max_statement_time=n FOR ...}; native queries
  * get the same through JPA's query-timeout hint.
  */
-public final class LockWait {
+final class LockWait {
 
     private static final String QUERY_TIMEOUT_HINT = "jakarta.persistence.query.timeout";
-    /**
-     * PostgreSQL: query_canceled (the JDBC timeout's cancel, or statement_timeout), lock_not_available (lock_timeout).
-     * MariaDB/MySQL: the statement was interrupted (max_statement_time).
-     */
-    private static final Set<String> STATES = Set.of("57014", "55P03", "70100");
-    /** MariaDB/MySQL error codes: lock wait timeout, max_statement_time exceeded (MariaDB), max_execution_time (MySQL). */
-    private static final Set<Integer> CODES = Set.of(1205, 1969, 3024);
 
     private LockWait() {
     }
@@ -34,19 +25,5 @@ public final class LockWait {
 
     static void bounded(Statement statement, int seconds) throws SQLException {
         statement.setQueryTimeout(seconds);
-    }
-
-    /** Whether a failure (as JPA or JDBC reports it, however wrapped) is a statement that ran out of its bound. */
-    public static boolean expired(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof jakarta.persistence.QueryTimeoutException || t instanceof jakarta.persistence.LockTimeoutException
-                    || t instanceof SQLTimeoutException) {
-                return true;
-            }
-            if (t instanceof SQLException sql && (STATES.contains(sql.getSQLState()) || CODES.contains(sql.getErrorCode()))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

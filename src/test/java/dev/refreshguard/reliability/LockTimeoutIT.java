@@ -39,7 +39,7 @@ import dev.refreshguard.harness.TestRealm;
  * hears it left, so its transaction and locks stay): every refresh and exchange of that family answers 503
  * {@code temporarily_unavailable} within the {@code lock-timeout} bound instead of pinning a worker thread, other
  * families are served meanwhile, and once the database ends the dead transaction the family refreshes on with the
- * very token that got the 503s. The vanished client is a real JDBC connection through a {@link FaultProxy} that
+ * very token that got the 503s. An admin revocation of the locked family is bounded the same way. The vanished client is a real JDBC connection through a {@link FaultProxy} that
  * locked the row and then lost its client side while the proxy keeps the database side open. On the shared server
  * (the default bound, 5 s); runs on PostgreSQL and, with {@code -Dit.db=mariadb}, on MariaDB.
  */
@@ -113,16 +113,24 @@ class LockTimeoutIT {
             assertThat(exchange.reply.text("error")).isEqualTo("temporarily_unavailable");
             assertThat(exchange.elapsed).isLessThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).plus(SLACK));
 
+            // An incident responder's revocation of the locked family: bounded the same way, and nothing revoked.
+            Timed revoke = timed(() -> new Admin(server).admin("POST", "/realms/" + realm.name + "/refresh-guard/families/"
+                    + family + "/revoke", null));
+            assertThat(revoke.reply.status()).as("admin revocation of the locked family: %s", revoke).isEqualTo(503);
+            assertThat(revoke.elapsed).isLessThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).plus(SLACK));
+
             // Nothing was rotated by the refused refreshes: the ledger still holds generation 0 (a plain read does not wait).
-            assertThat(((Number) Ledger.of(server).family(family).get("generation")).intValue()).isZero();
+            Map<String, Object> row = Ledger.of(server).family(family);
+            assertThat(((Number) row.get("generation")).intValue()).isZero();
+            assertThat(row.get("state")).isEqualTo("ACTIVE");
 
             // The operator sees one WARN line per refused request, without a stack trace, and a counter.
             List<String> warnings = log.lines().subList(logFrom, log.lines().size()).stream().filter(l -> l.contains(WARN)).toList();
-            assertThat(warnings).as("WARN lines").hasSize(WAITERS + 1).allMatch(l -> l.contains(" WARN "));
-            assertThat(warnings.stream().filter(l -> l.contains(family))).hasSize(WAITERS);
+            assertThat(warnings).as("WARN lines").hasSize(WAITERS + 2).allMatch(l -> l.contains(" WARN "));
+            assertThat(warnings.stream().filter(l -> l.contains(family))).as("naming the family").hasSize(WAITERS + 1);
             assertThat(log.lines().subList(logFrom, log.lines().size()))
                     .as("no stack trace, no uncaught error").noneMatch(l -> l.startsWith("\tat ") || l.contains("Uncaught server error"));
-            assertThat(lockTimeouts() - countedBefore).as("refresh_guard_lock_timeout_total").isEqualTo(WAITERS + 1);
+            assertThat(lockTimeouts() - countedBefore).as("refresh_guard_unavailable_total{reason=lock-timeout}").isEqualTo(WAITERS + 2);
 
             path.releaseVanished();
             // The database ends the vanished transaction once its connection closes; the family then refreshes on,
@@ -137,10 +145,10 @@ class LockTimeoutIT {
             assertThat(reuse.text("error_description")).contains("reuse");
 
             Figures.record("LockTimeoutIT-" + Database.selected().kind(), new Figures.Row(
-                    "A family locked by a vanished client, " + WAITERS + " concurrent refreshes + 1 exchange, lock-timeout "
+                    "A family locked by a vanished client, " + WAITERS + " concurrent refreshes, 1 exchange, 1 admin revocation, lock-timeout "
                             + BOUND_SECONDS + " s (LockTimeoutIT, " + Database.selected().kind() + ")",
-                    WAITERS + 4, WAITERS + 1, 1, 0, WAITERS + 1,
-                    "no: generation 0 while locked; longest wait " + longest(answers, exchange).toMillis()
+                    WAITERS + 5, WAITERS + 1, 1, 0, WAITERS + 2,
+                    "no: generation 0 while locked; longest wait " + longest(answers, exchange, revoke).toMillis()
                             + " ms; other family served in " + other.elapsed.toMillis() + " ms", Map.of()));
         }
     }
@@ -174,13 +182,14 @@ class LockTimeoutIT {
 
     private double lockTimeouts() {
         String metrics = new Http().get(server.managementUrl() + "/metrics", null).body();
-        return metrics.lines().filter(l -> l.startsWith("refresh_guard_lock_timeout_total{") && l.contains("realm=\"" + realm.name + "\""))
+        return metrics.lines().filter(l -> l.startsWith("refresh_guard_unavailable_total{") && l.contains("realm=\"" + realm.name + "\"")
+                        && l.contains("reason=\"lock-timeout\""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
-    private static Duration longest(List<Timed> answers, Timed more) {
+    private static Duration longest(List<Timed> answers, Timed... more) {
         List<Timed> all = new ArrayList<>(answers);
-        all.add(more);
+        all.addAll(List.of(more));
         return all.stream().map(t -> t.elapsed).max(Duration::compareTo).orElseThrow();
     }
 
