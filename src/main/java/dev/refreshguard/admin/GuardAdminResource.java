@@ -37,6 +37,7 @@ import dev.refreshguard.reuse.RevokeFamily;
 import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
 import dev.refreshguard.store.RevocationReason;
+import dev.refreshguard.store.StoreFailure;
 
 /**
  * {@code /admin/realms/{realm}/refresh-guard}: the effective policy of a client, a user's families, and revoking a
@@ -173,12 +174,18 @@ final class GuardAdminResource {
         try {
             revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.ADMIN));
         } catch (RuntimeException e) {
-            // Locked by a dead node's transaction past the bound, or the database gone: 503, so that the responder retries.
-            if (RefreshGuard.of(session).ledgerUnavailable(e, "Admin revocation", family.id())) {
-                throw ErrorResponse.error("The refresh token ledger cannot be written now; nothing was revoked, retry",
-                        Response.Status.SERVICE_UNAVAILABLE);
+            // The admin API answers no 5xx for what the family is: locked past the bound (a dead node's transaction) is
+            // a 409 the responder can retry. A database that cannot be reached is the server's fault: 503.
+            Optional<StoreFailure> fault = RefreshGuard.of(session).ledgerUnavailable(e, "Admin revocation", family.id(),
+                    kind -> kind == StoreFailure.LOCK_TIMEOUT ? "409" : "503");
+            if (fault.isEmpty()) {
+                throw e;
             }
-            throw e;
+            throw fault.get() == StoreFailure.LOCK_TIMEOUT
+                    ? ErrorResponse.error("The family is locked by another transaction; nothing was revoked, retry",
+                            Response.Status.CONFLICT)
+                    : ErrorResponse.error("The refresh token ledger cannot be written now; nothing was revoked, retry",
+                            Response.Status.SERVICE_UNAVAILABLE);
         }
         String clientId = clientIdOf(family);
 

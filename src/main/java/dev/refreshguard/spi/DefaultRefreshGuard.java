@@ -1,5 +1,8 @@
 package dev.refreshguard.spi;
 
+import java.util.Optional;
+import java.util.function.Function;
+
 import org.keycloak.connections.jpa.JpaConnectionProvider;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
@@ -11,6 +14,7 @@ import dev.refreshguard.metrics.GuardMetrics;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.Protection;
 import dev.refreshguard.store.Store;
+import dev.refreshguard.store.StoreFailure;
 
 /** One Keycloak session's view of refresh-guard. */
 final class DefaultRefreshGuard implements RefreshGuard {
@@ -87,8 +91,9 @@ final class DefaultRefreshGuard implements RefreshGuard {
     }
 
     @Override
-    public boolean ledgerUnavailable(RuntimeException failure, String request, String familyId) {
+    public Optional<StoreFailure> ledgerUnavailable(RuntimeException failure, String request, String familyId,
+                                                    Function<StoreFailure, String> answerOf) {
         return LedgerUnavailable.report(session, factory.metrics(), factory.ledger().lockTimeoutSeconds(), failure, request,
-                familyId);
+                familyId, answerOf);
     }
 }

@@ -1,5 +1,8 @@
 package dev.refreshguard.spi;
 
+import java.util.Optional;
+import java.util.function.Function;
+
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.logging.Logger;
@@ -22,6 +25,7 @@ import dev.refreshguard.store.StoreFailure;
 final class LedgerUnavailable {
 
     static final String LOG_CATEGORY = "dev.refreshguard.ledger";
+    private static final String TOKEN_ANSWER = "503 temporarily_unavailable";
     private static final Logger LOG = Logger.getLogger(LOG_CATEGORY);
 
     private LedgerUnavailable() {
@@ -29,34 +33,35 @@ final class LedgerUnavailable {
 
     static RuntimeException answer(KeycloakSession session, GuardMetrics metrics, int boundSeconds, RuntimeException failure,
                                    Cors cors, String request, String familyId) {
-        if (!report(session, metrics, boundSeconds, failure, request, familyId)) {
+        if (report(session, metrics, boundSeconds, failure, request, familyId, kind -> TOKEN_ANSWER).isEmpty()) {
             return failure;
         }
         return new CorsErrorResponseException(cors, OAuthErrorException.TEMPORARILY_UNAVAILABLE,
                 "The refresh token ledger cannot be written now; retry with the same token", Response.Status.SERVICE_UNAVAILABLE);
     }
 
-    /** When the failure is a fault of the environment ({@link StoreFailure}): rolls the request back, counts and logs it, says true. */
-    static boolean report(KeycloakSession session, GuardMetrics metrics, int boundSeconds, RuntimeException failure,
-                          String request, String familyId) {
+    /** When the failure is a fault of the environment ({@link StoreFailure}): rolls the request back, counts and logs it, says which. */
+    static Optional<StoreFailure> report(KeycloakSession session, GuardMetrics metrics, int boundSeconds, RuntimeException failure,
+                                         String request, String familyId, Function<StoreFailure, String> answerOf) {
         StoreFailure kind = StoreFailure.of(failure).orElse(null);
         if (kind == null) {
-            return false;
+            return Optional.empty();
         }
         session.getTransactionManager().setRollbackOnly();
         RealmModel realm = session.getContext().getRealm();
         String realmName = realm == null ? "-" : realm.getName();
         metrics.unavailable(realmName, kind.word());
         String family = familyId == null ? "-" : familyId;
+        String answer = answerOf.apply(kind);
         if (kind == StoreFailure.LOCK_TIMEOUT) {
-            LOG.warnf("%s in realm %s answered 503 temporarily_unavailable: refresh token family %s stayed locked by another"
+            LOG.warnf("%s in realm %s answered %s: refresh token family %s stayed locked by another"
                             + " transaction (a node that died or lost its connection mid-request?) for more than lock-timeout=%ds;"
-                            + " rolled back, nothing rotated (%s)", request, realmName, family, boundSeconds, rootMessage(failure));
+                            + " rolled back, nothing rotated (%s)", request, realmName, answer, family, boundSeconds, rootMessage(failure));
         } else {
-            LOG.warnf("%s in realm %s answered 503 temporarily_unavailable: the database could not be reached while writing"
-                    + " refresh token family %s; rolled back, nothing served (%s)", request, realmName, family, rootMessage(failure));
+            LOG.warnf("%s in realm %s answered %s: the database could not be reached while writing"
+                    + " refresh token family %s; rolled back, nothing served (%s)", request, realmName, answer, family, rootMessage(failure));
         }
-        return true;
+        return Optional.of(kind);
     }
 
     /** The database's own words, on one line, e.g. "canceling statement due to user request". */

@@ -1,5 +1,8 @@
 package dev.refreshguard.spi;
 
+import java.util.Optional;
+import java.util.function.Function;
+
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
@@ -11,6 +14,7 @@ import dev.refreshguard.metrics.GuardMetrics;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.Protection;
 import dev.refreshguard.store.Store;
+import dev.refreshguard.store.StoreFailure;
 
 /**
  * The one place every part of refresh-guard gets its collaborators from, per Keycloak session: the realm's
@@ -57,10 +61,12 @@ public interface RefreshGuard extends Provider {
     RuntimeException unavailable(RuntimeException failure, Cors cors, String request, String familyId);
 
     /**
-     * As {@link #unavailable} for a request that answers in its own format (the admin API): true when the failure is
-     * a fault of the environment, the request then rolled back, counted and logged.
+     * As {@link #unavailable} for a request that answers in its own format (the admin API): which fault of the
+     * environment the failure is, the request then rolled back, counted and logged with the answer {@code answerOf}
+     * names (e.g. "409"); empty for any other failure.
      */
-    boolean ledgerUnavailable(RuntimeException failure, String request, String familyId);
+    Optional<StoreFailure> ledgerUnavailable(RuntimeException failure, String request, String familyId,
+                                             Function<StoreFailure, String> answerOf);
 
     @Override
     default void close() {
