@@ -38,8 +38,8 @@ import dev.refreshguard.harness.TestRealm;
 /**
  * The database goes away in the middle of a refresh storm: a Keycloak of its own reaches its database only through a
  * {@link FaultProxy}, clients refresh in a loop (keeping their token on any failure, as a well-behaved client does),
- * and the proxy cuts every connection and refuses new ones for {@link #OUTAGE}. Proven: no refresh is answered 2xx
- * while the ledger cannot be written, every answer comes within {@link #ANSWER_BOUND}, refreshes are served again
+ * and the proxy cuts every connection and refuses new ones for {@link #OUTAGE}. Proven: no refresh, token exchange or
+ * admin revocation is answered 2xx while the ledger cannot be written (the revocation is done by the retry after), every answer comes within {@link #ANSWER_BOUND}, refreshes are served again
  * within seconds once the proxy lets traffic through, with grace at least the outage no honest client loses its
  * family, and a token rotated away before the fault is still reuse after it. Also: the {@code lock-timeout} server
  * option, set here to 3, shows in the server info. PostgreSQL, and MariaDB with {@code -Dit.db=mariadb}.
@@ -58,6 +58,8 @@ class DatabaseOutageIT {
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
     private static final int GRACE_SECONDS = 30;
     private static final int LOCK_TIMEOUT = 3;
+    private static final String BACKEND_SECRET = "backend-secret-0123456789";
+    private static final String REFRESH_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:refresh_token";
 
     private FaultProxy proxy;
     private DistributionServer server;
@@ -72,6 +74,10 @@ class DatabaseOutageIT {
                 "--spi-refresh-guard--refresh-guard--lock-timeout=" + LOCK_TIMEOUT), Map.of());
         // Grace at least the outage: a refresh whose commit reached the database but whose answer was lost can be retried.
         realm = TestRealm.guarded(server, "outage", Map.of("refresh.guard.grace.seconds", String.valueOf(GRACE_SECONDS)));
+        realm.addConfidentialClient("backend", BACKEND_SECRET, Map.of("attributes", Map.of(
+                "standard.token.exchange.enabled", "true",
+                "standard.token.exchange.enableRefreshRequestedTokenType", "SAME_SESSION")));
+        realm.addAudience("spa", "backend");
         for (int i = 0; i < CLIENTS; i++) {
             realm.addUser("storm" + i);
         }
@@ -116,7 +122,18 @@ class DatabaseOutageIT {
             families.add(Oidc.claims(login.text("refresh_token")).get("rg_fid").asText());
         }
 
+        // A family an incident responder revokes and one a backend exchanges from, while the database is away.
+        Reply responderCase = spa.password("bob", "bob");
+        String responderFamily = Oidc.claims(responderCase.text("refresh_token")).get("rg_fid").asText();
+        Oidc backend = realm.confidential("backend", BACKEND_SECRET);
+        Admin admin = new Admin(server);
+        admin.token(); // signed in before the fault: the admin's own login needs the database
+
         Queue<Answer> answers = new ConcurrentLinkedQueue<>();
+        Reply exchangeWhileDown;
+        Reply revokeWhileDown;
+        Duration exchangeTook;
+        Duration revokeTook;
         ScheduledExecutorService storm = Executors.newScheduledThreadPool(CLIENTS);
         long cutAt;
         long restoredAt;
@@ -134,6 +151,12 @@ class DatabaseOutageIT {
             cutAt = System.nanoTime();
             proxy.refuse(true);
             proxy.cut();
+            long exchangeFrom = System.nanoTime();
+            exchangeWhileDown = backend.exchange(responderCase.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE);
+            exchangeTook = Duration.ofNanos(System.nanoTime() - exchangeFrom);
+            long revokeFrom = System.nanoTime();
+            revokeWhileDown = admin.call("POST", "/" + realm.name + "/refresh-guard/families/" + responderFamily + "/revoke", null);
+            revokeTook = Duration.ofNanos(System.nanoTime() - revokeFrom);
             Await.until(OUTAGE.plusSeconds(30), "the outage to last " + OUTAGE, () -> System.nanoTime() - cutAt >= OUTAGE.toNanos());
             restoredAt = System.nanoTime();
             proxy.refuse(false);
@@ -164,6 +187,17 @@ class DatabaseOutageIT {
         assertThat(warned).as("WARN lines for the 503s").isGreaterThanOrEqualTo(served503);
         assertThat(whileDown).as("answers while down").allMatch(a -> a.status == 500 || a.status == 503);
 
+        // A token exchange and an admin revocation while the database was away: not served, answered within the bound.
+        assertThat(exchangeWhileDown.status()).as("exchange while down: %s", exchangeWhileDown).isIn(500, 503);
+        assertThat(exchangeTook).isLessThanOrEqualTo(ANSWER_BOUND);
+        assertThat(revokeWhileDown.status()).as("admin revoke while down: %s", revokeWhileDown).isIn(500, 503);
+        assertThat(revokeTook).isLessThanOrEqualTo(ANSWER_BOUND);
+        // Nothing was revoked; the responder's retry after recovery does it.
+        assertThat(Ledger.of(server).family(responderFamily).get("state")).isEqualTo("ACTIVE");
+        Reply revokedAfter = admin.call("POST", "/" + realm.name + "/refresh-guard/families/" + responderFamily + "/revoke", null);
+        assertThat(revokedAfter.status()).as("admin revoke after recovery: %s", revokedAfter).isEqualTo(200);
+        assertThat(Ledger.of(server).family(responderFamily).get("state")).isEqualTo("REVOKED");
+
         // Every honest client kept its family, and it keeps working.
         Ledger ledger = Ledger.of(server);
         for (int i = 0; i < CLIENTS; i++) {
@@ -186,6 +220,8 @@ class DatabaseOutageIT {
         details.put("allServedAfterMillis", (allRecoveredAt - restoredAt) / 1_000_000);
         details.put("longestAnswerMillis", longest.toMillis());
         details.put("requests", answers.size());
+        details.put("exchangeWhileDown", exchangeWhileDown.status() + " in " + exchangeTook.toMillis() + " ms");
+        details.put("adminRevokeWhileDown", revokeWhileDown.status() + " in " + revokeTook.toMillis() + " ms");
         System.out.println("[refresh-guard] DatabaseOutageIT " + details);
         Figures.record("DatabaseOutageIT-" + Database.selected().kind(), new Figures.Row(
                 "Database cut and refused for " + OUTAGE.toSeconds() + " s mid-storm, " + CLIENTS + " clients, grace "
