@@ -44,6 +44,9 @@ public enum StoreFailure {
 
     public static Optional<StoreFailure> of(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NoConnection) {
+                return Optional.of(DATABASE_UNREACHABLE);
+            }
             if (t instanceof jakarta.persistence.QueryTimeoutException || t instanceof jakarta.persistence.LockTimeoutException
                     || t instanceof SQLTimeoutException) {
                 return Optional.of(LOCK_TIMEOUT);
@@ -55,15 +58,23 @@ public enum StoreFailure {
                 return Optional.of(DATABASE_UNREACHABLE);
             }
             if (t instanceof SQLException sql) {
-                String state = sql.getSQLState();
+                // Drivers leave the state null for some failures (Set.of refuses to look up null).
+                String state = sql.getSQLState() == null ? "" : sql.getSQLState();
                 if (TIMEOUT_STATES.contains(state) || TIMEOUT_CODES.contains(sql.getErrorCode())) {
                     return Optional.of(LOCK_TIMEOUT);
                 }
-                if (state != null && state.startsWith(CONNECTION_CLASS)) {
+                if (state.startsWith(CONNECTION_CLASS)) {
                     return Optional.of(DATABASE_UNREACHABLE);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /** A statement of the store that could not even get a connection from Keycloak's pool. */
+    static final class NoConnection extends RuntimeException {
+        NoConnection(RuntimeException cause) {
+            super("no database connection for the statement", cause);
+        }
     }
 }

@@ -31,6 +31,9 @@ class StoreFailureTest {
                 .contains(StoreFailure.DATABASE_UNREACHABLE);
         assertThat(StoreFailure.of(new SQLException("This connection has been closed.", "08003"))).contains(StoreFailure.DATABASE_UNREACHABLE);
         assertThat(StoreFailure.of(new java.sql.SQLNonTransientConnectionException("Socket error"))).contains(StoreFailure.DATABASE_UNREACHABLE);
+        // the pool could not hand out a live connection: Agroal's "Failed to enlist", without an SQL state
+        assertThat(StoreFailure.of(new StoreFailure.NoConnection(new RuntimeException("Database operation failed",
+                new java.sql.SQLException("Failed to enlist."))))).contains(StoreFailure.DATABASE_UNREACHABLE);
         // as Keycloak's EntityManagerProxy reports it: "Database operation failed", caused by the socket's exception
         assertThat(StoreFailure.of(new RuntimeException("Database operation failed", new java.net.SocketException("Connection reset by peer"))))
                 .contains(StoreFailure.DATABASE_UNREACHABLE);
@@ -40,5 +43,7 @@ class StoreFailureTest {
     void otherFailuresAreLeftAsTheyAre() {
         assertThat(StoreFailure.of(new PersistenceException(new SQLException("duplicate key", "23505")))).isEmpty();
         assertThat(StoreFailure.of(new IllegalStateException("no cause"))).isEmpty();
+        // a driver's exception without an SQL state (MariaDB Connector/J, for some failures) is no fault of ours either
+        assertThat(StoreFailure.of(new RuntimeException(new java.sql.SQLException("no state")))).isEmpty();
     }
 }
