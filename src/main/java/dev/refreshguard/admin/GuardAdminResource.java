@@ -37,6 +37,7 @@ import dev.refreshguard.reuse.RevokeFamily;
 import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
 import dev.refreshguard.store.RevocationReason;
+import dev.refreshguard.store.StoreFailure;
 
 /**
  * {@code /admin/realms/{realm}/refresh-guard}: the effective policy of a client, a user's families, and revoking a
@@ -166,12 +167,22 @@ final class GuardAdminResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> revoke(@PathParam("id") String familyId) {
         auth.users().requireManage();
-        Optional<Family> found = familyId == null || familyId.length() > MAX_FAMILY_ID ? Optional.empty()
-                : RefreshGuard.of(session).store().queries().find(familyId);
+        Optional<Family> found;
+        try {
+            found = familyId == null || familyId.length() > MAX_FAMILY_ID ? Optional.empty()
+                    : RefreshGuard.of(session).store().queries().find(familyId);
+        } catch (RuntimeException e) {
+            throw unavailable(e, familyId);
+        }
         // A family of another realm is as unknown here as one that never existed.
         Family family = found.filter(f -> f.realmId().equals(realm.getId())).orElseThrow(() -> notFound("Family not found"));
 
-        Revocation.Result revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.ADMIN));
+        Revocation.Result revoked;
+        try {
+            revoked = new RevokeFamily().apply(RevocationScope.of(session, realm, family, RevocationReason.ADMIN));
+        } catch (RuntimeException e) {
+            throw unavailable(e, family.id());
+        }
         String clientId = clientIdOf(family);
 
         adminEvent.operation(OperationType.ACTION).resource(ADMIN_EVENT_RESOURCE)
@@ -189,6 +200,24 @@ final class GuardAdminResource {
         body.put("familiesRevoked", revoked.families());
         body.put("clientSessionsEnded", revoked.sessions());
         return body;
+    }
+
+    /**
+     * The admin API answers no 5xx for what the family is: locked past {@code lock-timeout} (a dead node's transaction)
+     * is a 409 the responder can retry. A database that cannot be reached is the server's fault: 503. Nothing was
+     * revoked either way (rolled back); any other failure stays as it is.
+     */
+    private RuntimeException unavailable(RuntimeException failure, String familyId) {
+        Optional<StoreFailure> fault = RefreshGuard.of(session).ledgerUnavailable(failure, "Admin revocation", familyId,
+                kind -> kind == StoreFailure.LOCK_TIMEOUT ? "409" : "503");
+        if (fault.isEmpty()) {
+            return failure;
+        }
+        return fault.get() == StoreFailure.LOCK_TIMEOUT
+                ? ErrorResponse.error("The family is locked by another transaction; nothing was revoked, retry",
+                        Response.Status.CONFLICT)
+                : ErrorResponse.error("The refresh token ledger cannot be written now; nothing was revoked, retry",
+                        Response.Status.SERVICE_UNAVAILABLE);
     }
 
     private Map<String, Object> describe(Family family) {

@@ -45,7 +45,13 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
     @Override
     public Response exchange(TokenExchangeContext context) {
         // Read with a lock when a child family is about to start: the parent is held until this transaction ends.
-        Optional<SubjectFamily> subject = SubjectFamily.of(session, guard, context, mintsRefreshToken(context));
+        Optional<SubjectFamily> subject;
+        try {
+            subject = SubjectFamily.of(session, guard, context, mintsRefreshToken(context));
+        } catch (RuntimeException e) {
+            // The subject's family locked by a dead node's transaction: a bounded wait, then 503.
+            throw guard.unavailable(e, context.getCors(), "Token exchange", null);
+        }
         if (subject.isPresent()) {
             SubjectFamily parent = subject.get();
             Standing standing = parent.standing(Time.currentTime());

@@ -47,13 +47,20 @@ public final class GuardMetrics {
                 .register(registry);
     }
 
+    /** A request answered 503 because the ledger could not be written; {@code reason}: lock-timeout, database-unreachable. */
+    public void unavailable(String realmName, String reason) {
+        counter(Meter.UNAVAILABLE, "realm", realmName, "reason", reason).increment();
+    }
+
     /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */
     private enum Meter {
         REUSE("refresh.guard.reuse", "Refresh token reuses detected (one per alert), by the reuse action taken"),
         GRACE_REPLAY("refresh.guard.grace.replay", "Refreshes answered with the same successor token inside the grace window"),
         FAMILY_REVOKED("refresh.guard.family.revoked",
                 "Refresh token families revoked (reuse, revocation endpoint, admin, session-wide actions), by the family's client"),
-        FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention");
+        FAMILIES_PURGED("refresh.guard.families.purged", "Refresh token families deleted by the purge task after their retention"),
+        UNAVAILABLE("refresh.guard.unavailable",
+                "Requests answered 503 because the ledger could not be written: family locked past lock-timeout, or database unreachable");
 
         final String name;
         final String description;

@@ -159,9 +159,18 @@ final class RefreshStep {
             return;
         }
         successorExp = successorToken.getExp() == null ? 0 : successorToken.getExp();
-        outcome = ledgerStep();
-        answer = Answer.of(outcome, protection, policy.reuseAction());
-        act(successorToken);
+        try {
+            outcome = ledgerStep();
+            answer = Answer.of(outcome, protection, policy.reuseAction());
+            act(successorToken);
+        } catch (RuntimeException e) {
+            // A family locked by a dead node's transaction (a bounded wait) or the database gone: 503. Refusals pass.
+            throw unavailable(e);
+        }
+    }
+
+    private RuntimeException unavailable(RuntimeException failure) {
+        return guard.unavailable(failure, grant.getCors(), "Refresh", presented == null ? null : presented.familyId());
     }
 
     /**
@@ -187,8 +196,12 @@ final class RefreshStep {
             errors.event().detail(AlertVocabulary.GRACE_REPLAY, AlertVocabulary.TRUE).removeDetail(Details.UPDATED_REFRESH_TOKEN_ID);
             guard.metrics().graceReplay(grant.getRealm().getName(), grant.getClient().getClientId());
         } else if (answer == Answer.ISSUE && graceSeconds() > 0 && policy.rotation() && response.getRefreshToken() != null) {
-            guard.store().ledger().keepSuccessor(successor.familyId(), successor.generation(), response.getRefreshToken(),
-                    presentedJwt, successorExp);
+            try {
+                guard.store().ledger().keepSuccessor(successor.familyId(), successor.generation(), response.getRefreshToken(),
+                        presentedJwt, successorExp);
+            } catch (RuntimeException e) {
+                throw unavailable(e);
+            }
         }
     }
 
@@ -202,7 +215,12 @@ final class RefreshStep {
         }
         String familyId = presented != null ? presented.familyId()
                 : FamilyClaims.adopted(grant.getRealm().getId(), tokenId(), 0).familyId();
-        Optional<Family> family = guard.store().queries().find(familyId);
+        Optional<Family> family;
+        try {
+            family = guard.store().queries().find(familyId);
+        } catch (RuntimeException e) {
+            throw unavailable(e);
+        }
         if (family.isPresent() && family.get().revoked()) {
             throw errors.familyRevoked(family.get());
         }

@@ -1,15 +1,20 @@
 package dev.refreshguard.spi;
 
+import java.util.Optional;
+import java.util.function.Function;
+
 import org.keycloak.connections.jpa.JpaConnectionProvider;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.services.cors.Cors;
 
 import dev.refreshguard.alert.AlertChannels;
 import dev.refreshguard.metrics.GuardMetrics;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.Protection;
 import dev.refreshguard.store.Store;
+import dev.refreshguard.store.StoreFailure;
 
 /** One Keycloak session's view of refresh-guard. */
 final class DefaultRefreshGuard implements RefreshGuard {
@@ -58,7 +63,8 @@ final class DefaultRefreshGuard implements RefreshGuard {
     @Override
     public Store store() {
         if (store == null) {
-            store = new Store(session.getProvider(JpaConnectionProvider.class).getEntityManager(), factory::dialect);
+            store = new Store(session.getProvider(JpaConnectionProvider.class).getEntityManager(), factory::dialect,
+                    factory.ledger().lockTimeoutSeconds());
         }
         return store;
     }
@@ -76,5 +82,23 @@ final class DefaultRefreshGuard implements RefreshGuard {
     @Override
     public PurgeSettings purgeSettings() {
         return factory.purge();
+    }
+
+    @Override
+    public LedgerSettings ledgerSettings() {
+        return factory.ledger();
+    }
+
+    @Override
+    public RuntimeException unavailable(RuntimeException failure, Cors cors, String request, String familyId) {
+        return LedgerUnavailable.answer(session, factory.metrics(), factory.ledger().lockTimeoutSeconds(), failure, cors,
+                request, familyId);
+    }
+
+    @Override
+    public Optional<StoreFailure> ledgerUnavailable(RuntimeException failure, String request, String familyId,
+                                                    Function<StoreFailure, String> answerOf) {
+        return LedgerUnavailable.report(session, factory.metrics(), factory.ledger().lockTimeoutSeconds(), failure, request,
+                familyId, answerOf);
     }
 }

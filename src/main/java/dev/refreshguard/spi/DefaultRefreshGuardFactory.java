@@ -1,5 +1,6 @@
 package dev.refreshguard.spi;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ public final class DefaultRefreshGuardFactory implements RefreshGuardFactory, Gu
     private static final String PROTECTION_EXECUTOR = "refresh-guard-protection";
 
     private PurgeSettings purge;
+    private LedgerSettings ledger;
     private PolicyReader policies;
     private GuardMetrics metrics;
     private AlertChannels alerts;
@@ -46,6 +48,7 @@ public final class DefaultRefreshGuardFactory implements RefreshGuardFactory, Gu
     @Override
     public void init(Config.Scope config) {
         purge = PurgeSettings.from(config);
+        ledger = LedgerSettings.from(config);
         policies = new PolicyReader();
         metrics = new GuardMetrics();
         alerts = new AlertChannels(new AlertMail(), metrics);
@@ -59,18 +62,25 @@ public final class DefaultRefreshGuardFactory implements RefreshGuardFactory, Gu
 
     @Override
     public List<ProviderConfigProperty> getConfigMetadata() {
-        return PurgeSettings.metadata();
+        List<ProviderConfigProperty> metadata = new ArrayList<>(PurgeSettings.metadata());
+        metadata.addAll(LedgerSettings.metadata());
+        return metadata;
     }
 
     @Override
     public Map<String, String> getOperationalInfo() {
         Map<String, String> info = new LinkedHashMap<>(Jar.info());
         info.putAll(purge.info());
+        info.putAll(ledger.info());
         return info;
     }
 
     PurgeSettings purge() {
         return purge;
+    }
+
+    LedgerSettings ledger() {
+        return ledger;
     }
 
     PolicyReader policies() {

@@ -81,7 +81,8 @@ public record PurgeSettings(int intervalSeconds, int retentionSeconds, int revok
                 .build();
     }
 
-    private static int read(Config.Scope config, String name, int fallback, int min, int max) {
+    /** One integer option, validated: a value out of range stops the server's start with a message naming it. */
+    static int read(Config.Scope config, String name, int fallback, int min, int max) {
         String raw = config.get(name);
         if (raw == null || raw.isBlank()) {
             return fallback;

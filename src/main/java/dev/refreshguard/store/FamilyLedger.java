@@ -2,6 +2,7 @@ package dev.refreshguard.store;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -41,10 +42,14 @@ public final class FamilyLedger {
     /** Asked only by an adoption, the one step whose SQL differs between databases. */
     private final Supplier<SqlDialect> dialect;
     private final SuccessorSeal seal = new SuccessorSeal();
+    private final int lockTimeoutSeconds;
+    /** Whether the last rotate got a connection: this object lives for one Keycloak session (one request). */
+    private boolean connected;
 
-    FamilyLedger(EntityManager em, Supplier<SqlDialect> dialect) {
+    FamilyLedger(EntityManager em, Supplier<SqlDialect> dialect, int lockTimeoutSeconds) {
         this.em = em;
         this.dialect = dialect;
+        this.lockTimeoutSeconds = lockTimeoutSeconds;
     }
 
     /** Generation 0 of a new family: a grant or a token exchange. */
@@ -84,7 +89,9 @@ public final class FamilyLedger {
     private void insertAdopted(NewFamily f, boolean stale) {
         SqlDialect sql = stale ? null : dialect.get();
         if (!stale && (sql.atomic() || lockedRow(f.id()).isEmpty())) {
-            bind(em.createNativeQuery(sql.insertIfAbsent("RG_FAMILY", INSERT_COLUMNS, INSERT_VALUES)), f)
+            // Bounded: a concurrent adoption of the same token holds the new row's key until it ends.
+            bind(LockWait.bounded(em.createNativeQuery(sql.insertIfAbsent("RG_FAMILY", INSERT_COLUMNS, INSERT_VALUES)),
+                    lockTimeoutSeconds), f)
                     .setParameter("parent", "")
                     .executeUpdate();
         }
@@ -148,16 +155,29 @@ public final class FamilyLedger {
         if (Sql.LOG.isDebugEnabled()) {
             Sql.LOG.debug(ROTATE);
         }
-        return em.callWithConnection((Connection connection) -> {
-            try (PreparedStatement update = connection.prepareStatement(ROTATE)) {
-                update.setInt(1, generation + 1);
-                update.setLong(2, now);
-                update.setString(3, ip);
-                update.setString(4, familyId);
-                update.setInt(5, generation);
-                return update.executeUpdate();
-            }
-        });
+        connected = false;
+        try {
+            return em.callWithConnection((Connection connection) -> rotateRow(connection, familyId, generation, now, ip));
+        } catch (RuntimeException e) {
+            // Usually the request's first statement: when the pool cannot hand out a live connection (the database
+            // went away under it), the driver's error may carry no SQL state at all, e.g. Agroal's "Failed to enlist".
+            throw connected ? e : new StoreFailure.NoConnection(e);
+        }
+    }
+
+    private int rotateRow(Connection connection, String familyId, int generation, long now, String ip) throws SQLException {
+        connected = true;
+        try (PreparedStatement update = connection.prepareStatement(ROTATE)) {
+            // The row lock of a dead transaction must not hold a worker thread: the timeout rides on this
+            // statement (a timer on PostgreSQL, a statement prefix on MariaDB), no extra round trip.
+            LockWait.bounded(update, lockTimeoutSeconds);
+            update.setInt(1, generation + 1);
+            update.setLong(2, now);
+            update.setString(3, ip);
+            update.setString(4, familyId);
+            update.setInt(5, generation);
+            return update.executeUpdate();
+        }
     }
 
     /**
@@ -218,8 +238,8 @@ public final class FamilyLedger {
      * older than the row a concurrent winner just committed; FOR UPDATE reads (and holds) the latest row.
      */
     private Optional<Columns.Row> lockedRow(String familyId) {
-        List<Columns.Row> rows = JUDGED.rows(em.createNativeQuery("SELECT " + JUDGED.list() + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE")
-                .setParameter("id", familyId));
+        List<Columns.Row> rows = JUDGED.rows(LockWait.bounded(em.createNativeQuery("SELECT " + JUDGED.list()
+                + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE"), lockTimeoutSeconds).setParameter("id", familyId));
         return rows.stream().findFirst();
     }
 }

@@ -14,9 +14,11 @@ public final class FamilyQueries {
     private static final String SELECT = "SELECT " + Family.COLUMNS.list() + " FROM RG_FAMILY WHERE ";
 
     private final EntityManager em;
+    private final int lockTimeoutSeconds;
 
-    FamilyQueries(EntityManager em) {
+    FamilyQueries(EntityManager em, int lockTimeoutSeconds) {
         this.em = em;
+        this.lockTimeoutSeconds = lockTimeoutSeconds;
     }
 
     public Optional<Family> find(String familyId) {
@@ -36,7 +38,11 @@ public final class FamilyQueries {
         if (!Sql.plausibleId(familyId)) {
             return Optional.empty();
         }
-        return families(em.createNativeQuery(SELECT + "ID = :id" + lock).setParameter("id", familyId)).stream().findFirst();
+        Query query = em.createNativeQuery(SELECT + "ID = :id" + lock);
+        if (!lock.isEmpty()) {
+            LockWait.bounded(query, lockTimeoutSeconds);
+        }
+        return families(query.setParameter("id", familyId)).stream().findFirst();
     }
 
     /** One page of a user's families, oldest first; {@code state} null for every state. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.Query;
 
 import dev.refreshguard.store.Family.State;
 
@@ -18,9 +19,16 @@ import dev.refreshguard.store.Family.State;
 public final class FamilyRevocations {
 
     private final EntityManager em;
+    private final int lockTimeoutSeconds;
 
-    FamilyRevocations(EntityManager em) {
+    FamilyRevocations(EntityManager em, int lockTimeoutSeconds) {
         this.em = em;
+        this.lockTimeoutSeconds = lockTimeoutSeconds;
+    }
+
+    /** Every statement here may wait for a family's row lock: each is bounded (see {@link LockWait}). */
+    private Query query(String sql) {
+        return LockWait.bounded(em.createNativeQuery(sql), lockTimeoutSeconds);
     }
 
     /**
@@ -34,7 +42,7 @@ public final class FamilyRevocations {
 
     /** Revokes every family of one user session (online tokens only: offline sessions outlive it), with descendants. */
     public List<Family> revokeOnlineSession(String realmId, String sessionId, RevocationReason reason, long now) {
-        return revokeTrees(ids(em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE REALM_ID = :realm"
+        return revokeTrees(ids(query("SELECT ID FROM RG_FAMILY WHERE REALM_ID = :realm"
                         + " AND SESSION_ID = :session AND OFFLINE = FALSE AND STATE = 'ACTIVE' FOR UPDATE")
                 .setParameter("realm", realmId)
                 .setParameter("session", sessionId)), reason, now);
@@ -42,7 +50,7 @@ public final class FamilyRevocations {
 
     /** Revokes every family of a user, online and offline, with descendants. */
     public List<Family> revokeUser(String realmId, String userId, RevocationReason reason, long now) {
-        return revokeTrees(ids(em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE REALM_ID = :realm"
+        return revokeTrees(ids(query("SELECT ID FROM RG_FAMILY WHERE REALM_ID = :realm"
                         + " AND USER_ID = :user AND STATE = 'ACTIVE' FOR UPDATE")
                 .setParameter("realm", realmId)
                 .setParameter("user", userId)), reason, now);
@@ -53,7 +61,7 @@ public final class FamilyRevocations {
      * families outlive it. The purge task finds every other way a session ends.
      */
     public int endOnlineSession(String realmId, String sessionId, long now) {
-        return em.createNativeQuery("UPDATE RG_FAMILY SET STATE = 'ENDED', STOPPED_AT = :now, SUCCESSOR = ''"
+        return query("UPDATE RG_FAMILY SET STATE = 'ENDED', STOPPED_AT = :now, SUCCESSOR = ''"
                         + " WHERE REALM_ID = :realm AND SESSION_ID = :session AND OFFLINE = FALSE AND STATE = 'ACTIVE'")
                 .setParameter("now", now)
                 .setParameter("realm", realmId)
@@ -70,7 +78,7 @@ public final class FamilyRevocations {
             List<String> next = new ArrayList<>();
             for (List<String> chunk : Sql.chunks(level)) {
                 List<String> live = new ArrayList<>();
-                for (Family f : FamilyQueries.families(em.createNativeQuery("SELECT " + Family.COLUMNS.list()
+                for (Family f : FamilyQueries.families(query("SELECT " + Family.COLUMNS.list()
                         + " FROM RG_FAMILY WHERE ID IN (:ids) FOR UPDATE").setParameter("ids", chunk))) {
                     if (f.state() == State.ACTIVE) {
                         revoked.add(f);
@@ -80,7 +88,7 @@ public final class FamilyRevocations {
                 if (!live.isEmpty()) {
                     markRevoked(live, reason, now);
                 }
-                for (String child : ids(em.createNativeQuery("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids) FOR UPDATE")
+                for (String child : ids(query("SELECT ID FROM RG_FAMILY WHERE PARENT_ID IN (:ids) FOR UPDATE")
                         .setParameter("ids", chunk))) {
                     if (seen.add(child)) {
                         next.add(child);
@@ -93,7 +101,7 @@ public final class FamilyRevocations {
     }
 
     private void markRevoked(List<String> ids, RevocationReason reason, long now) {
-        em.createNativeQuery("UPDATE RG_FAMILY SET STATE = 'REVOKED', STOPPED_AT = :now, REVOKED_REASON = :reason,"
+        query("UPDATE RG_FAMILY SET STATE = 'REVOKED', STOPPED_AT = :now, REVOKED_REASON = :reason,"
                         + " SUCCESSOR = '' WHERE ID IN (:ids) AND STATE = 'ACTIVE'")
                 .setParameter("now", now)
                 .setParameter("reason", reason.word())
@@ -102,7 +110,7 @@ public final class FamilyRevocations {
     }
 
     @SuppressWarnings("unchecked")
-    private static List<String> ids(jakarta.persistence.Query query) {
+    private static List<String> ids(Query query) {
         return new ArrayList<>((List<String>) query.getResultList());
     }
 }

@@ -12,27 +12,30 @@ public final class Store {
 
     private final EntityManager em;
     private final Supplier<SqlDialect> dialect;
+    /** The most any statement that may wait for a family's row lock waits (see {@link LockWait}). */
+    private final int lockTimeoutSeconds;
     private FamilyLedger ledger;
 
-    public Store(EntityManager em, Supplier<SqlDialect> dialect) {
+    public Store(EntityManager em, Supplier<SqlDialect> dialect, int lockTimeoutSeconds) {
         this.em = em;
         this.dialect = dialect;
+        this.lockTimeoutSeconds = lockTimeoutSeconds;
     }
 
     /** The refresh hot path: start, adopt, rotate, keep. */
     public FamilyLedger ledger() {
         if (ledger == null) {
-            ledger = new FamilyLedger(em, dialect);
+            ledger = new FamilyLedger(em, dialect, lockTimeoutSeconds);
         }
         return ledger;
     }
 
     public FamilyQueries queries() {
-        return new FamilyQueries(em);
+        return new FamilyQueries(em, lockTimeoutSeconds);
     }
 
     public FamilyRevocations revocations() {
-        return new FamilyRevocations(em);
+        return new FamilyRevocations(em, lockTimeoutSeconds);
     }
 
     public FamilyCleanup cleanup() {

@@ -44,6 +44,19 @@ public abstract class Database {
     /** The JDBC URL of one database, with user and password in it, for tests' own queries. */
     public abstract String jdbcUrl(String database);
 
+    /** host:port of the database server, e.g. for a {@link FaultProxy} in front of it. */
+    public abstract String address();
+
+    /** Keycloak's {@code --db-url} for one database reached through {@code hostPort} (e.g. a {@link FaultProxy}). */
+    public String keycloakUrlThrough(String database, String hostPort) {
+        return keycloakUrl(database).replace("//" + address() + "/", "//" + hostPort + "/");
+    }
+
+    /** A JDBC URL of this database server (e.g. {@link KeycloakServer#jdbcUrl()}), reaching it through {@code hostPort}. */
+    public String through(String jdbcUrl, String hostPort) {
+        return jdbcUrl.replace("//" + address() + "/", "//" + hostPort + "/");
+    }
+
     /**
      * Why this run cannot use the database here, in one line with the way to get it, when the database is absent
      * (nothing listens where it should): its tests are then skipped. Empty when it is there and lets us in.
@@ -178,6 +191,11 @@ public abstract class Database {
         }
 
         @Override
+        public String address() {
+            return host + ":" + port;
+        }
+
+        @Override
         public String jdbcUrl(String database) {
             return keycloakUrl(database) + "?user=postgres";
         }
@@ -230,6 +248,11 @@ public abstract class Database {
         @Override
         public String kind() {
             return "mariadb";
+        }
+
+        @Override
+        public String address() {
+            return address;
         }
 
         @Override

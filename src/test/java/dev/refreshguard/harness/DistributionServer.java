@@ -115,7 +115,11 @@ public final class DistributionServer implements KeycloakServer {
                 "--health-enabled=true",
                 "--metrics-enabled=true",
                 "--cache=local"));
-        command.addAll(Database.selected().keycloakOptions(database));
+        // An extra --db-url (e.g. through a FaultProxy) replaces the database's own: Keycloak takes each option once.
+        boolean ownUrl = extraOptions.stream().anyMatch(o -> o.startsWith("--db-url="));
+        Database.selected().keycloakOptions(database).stream()
+                .filter(o -> !(ownUrl && o.startsWith("--db-url=")))
+                .forEach(command::add);
         command.addAll(extraOptions);
         ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(starts == 0 ? ProcessBuilder.Redirect.to(log.toFile()) : ProcessBuilder.Redirect.appendTo(log.toFile()));
