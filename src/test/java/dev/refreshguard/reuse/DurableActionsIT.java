@@ -159,43 +159,13 @@ class DurableActionsIT {
     }
 
     /**
-     * Presents the rotated-away {@code r0} while the first commit that updates its family fails (ReuseIT's trigger):
-     * the request's answer is no success, and the family ends REVOKED in the redo's own transaction.
+     * Presents the rotated-away {@code r0} while the first commit that updates its family fails (ReuseIT's deferred
+     * trigger): the request's answer is no success, and the family ends REVOKED in the redo's own transaction.
      */
     private void reuseWithFailedCommit(Oidc spa, String r0, String familyId) throws SQLException {
         Assumptions.assumeFalse(Database.isMariaDb(server.jdbcUrl()),
-                "durable revocation is proven on PostgreSQL only: MariaDB has no deferred triggers to fail a commit");
-        try (Connection db = Database.connect(server.jdbcUrl());
-             Statement sql = db.createStatement()) {
-            sql.execute("CREATE TABLE IF NOT EXISTS rg_test_durable (family_id VARCHAR(36) PRIMARY KEY)");
-            sql.execute("DROP SEQUENCE IF EXISTS rg_test_durable_seq");
-            sql.execute("CREATE SEQUENCE rg_test_durable_seq");
-            sql.execute("CREATE OR REPLACE FUNCTION rg_test_durable_commit() RETURNS trigger AS $$ BEGIN"
-                    + " IF EXISTS (SELECT 1 FROM rg_test_durable WHERE family_id = NEW.id) THEN"
-                    + " IF nextval('rg_test_durable_seq') = 1 THEN RAISE EXCEPTION 'injected commit failure'; END IF;"
-                    + " END IF; RETURN NULL; END $$ LANGUAGE plpgsql");
-            sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON RG_FAMILY");
-            sql.execute("CREATE CONSTRAINT TRIGGER rg_test_durable_trg AFTER UPDATE ON RG_FAMILY"
-                    + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rg_test_durable_commit()");
-            sql.execute("INSERT INTO rg_test_durable VALUES ('" + familyId + "')");
-            try {
-                Reply reuse = spa.refresh(r0);
-                assertThat(reuse.status()).as("the reuse request's transaction failed: %s", reuse).isNotEqualTo(200);
-                Await.until(Duration.ofSeconds(30), "the family revoked in a transaction of its own", () -> {
-                    try (ResultSet row = sql.executeQuery("SELECT STATE FROM RG_FAMILY WHERE ID = '" + familyId + "'")) {
-                        return row.next() && "REVOKED".equals(row.getString(1));
-                    } catch (SQLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-                try (ResultSet failed = sql.executeQuery("SELECT last_value FROM rg_test_durable_seq")) {
-                    assertThat(failed.next() && failed.getLong(1) >= 2).as("the injected failure fired, the redo committed").isTrue();
-                }
-            } finally {
-                sql.execute("DELETE FROM rg_test_durable WHERE family_id = '" + familyId + "'");
-                sql.execute("DROP TRIGGER IF EXISTS rg_test_durable_trg ON RG_FAMILY");
-            }
-        }
+                "the wider actions' redo is proven on PostgreSQL (ReuseIT proves the redo itself on MariaDB too)");
+        ReuseIT.reuseWhoseCommitFailsOnADeferredTrigger(server, spa, r0, familyId);
     }
 
     private int liveFamiliesOf(String userId) {

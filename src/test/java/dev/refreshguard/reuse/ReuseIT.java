@@ -417,7 +417,7 @@ class ReuseIT {
         if (Database.isMariaDb(server.jdbcUrl())) {
             reuseWhoseCommitFailsOnAKilledConnection(realm, spa, r0, familyId);
         } else {
-            reuseWhoseCommitFailsOnADeferredTrigger(spa, r0, familyId);
+            reuseWhoseCommitFailsOnADeferredTrigger(server, spa, r0, familyId);
         }
         JsonNode alert = onlyEvent(realm, REUSED);
         assertThat(alert.get("details").get("family_id").asText()).isEqualTo(familyId);
@@ -426,7 +426,8 @@ class ReuseIT {
     }
 
     /** PostgreSQL: a deferred constraint trigger fails the reuse request's COMMIT, after its revocation ran. */
-    private void reuseWhoseCommitFailsOnADeferredTrigger(Oidc spa, String r0, String familyId) throws SQLException {
+    static void reuseWhoseCommitFailsOnADeferredTrigger(KeycloakServer server, Oidc spa, String r0, String familyId)
+            throws SQLException {
         try (Connection db = Database.connect(server.jdbcUrl());
              Statement sql = db.createStatement()) {
             // Fails the commit of the first transaction that updates this family — the reuse request's, after its
