@@ -31,7 +31,8 @@ enum Answer {
 
     /** The one decision table of a refresh. Pure: unit-tested with every outcome. */
     static Answer of(RotationOutcome outcome, Protection protection, ReuseAction action) {
-        if (outcome instanceof RotationOutcome.Rotated || outcome instanceof RotationOutcome.Current) {
+        if (outcome instanceof RotationOutcome.Rotated || outcome instanceof RotationOutcome.Kept
+                || outcome instanceof RotationOutcome.Current) {
             return ISSUE;
         }
         if (outcome instanceof RotationOutcome.GraceReplay) {

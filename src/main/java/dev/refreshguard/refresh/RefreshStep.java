@@ -233,7 +233,7 @@ final class RefreshStep {
         }
         return policy.rotation()
                 ? ledger.rotate(presented.familyId(), presented.generation(), presentedJwt, now, remoteAddr(), graceSeconds())
-                : ledger.keep(presented.familyId());
+                : ledger.keep(presented.familyId(), now, remoteAddr());
     }
 
     private void refuseIfExpired(FamilyClaims claims) {
@@ -247,7 +247,14 @@ final class RefreshStep {
     /** Each answer is carried out here and nowhere else. Refusals throw. */
     private void act(RefreshToken successorToken) {
         switch (answer) {
-            case ISSUE, REPLAY -> {
+            case ISSUE -> {
+                if (outcome instanceof RotationOutcome.Kept kept && successorToken != null) {
+                    // Rotation off: the successor carries the generation the ledger recorded as the newest issued.
+                    successor = new FamilyClaims(presented.familyId(), kept.generation(), presented.startedAt());
+                    successor.writeTo(successorToken);
+                }
+            }
+            case REPLAY -> {
             }
             case SERVE_UNROTATED -> serveUnrotated(successorToken);
             case ALERT_AND_SERVE_UNROTATED -> {

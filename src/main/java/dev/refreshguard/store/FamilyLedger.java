@@ -72,7 +72,7 @@ public final class FamilyLedger {
     public RotationOutcome adopt(NewFamily f, boolean stale, String presentedToken, long now, String ip, int graceSeconds,
                                  boolean rotating) {
         insertAdopted(f, stale);
-        RotationOutcome outcome = rotating ? rotate(f.id(), 0, presentedToken, now, ip, graceSeconds) : keep(f.id());
+        RotationOutcome outcome = rotating ? rotate(f.id(), 0, presentedToken, now, ip, graceSeconds) : keep(f.id(), now, ip);
         return stale && outcome instanceof Unknown ? new Stale() : outcome;
     }
 
@@ -193,13 +193,24 @@ public final class FamilyLedger {
                 .executeUpdate();
     }
 
-    /** For a refresh without rotation: whether the presented token's family is still live. */
-    public RotationOutcome keep(String familyId) {
+    /**
+     * For a refresh without rotation: whether the presented token's family is still live and, if so, the generation of
+     * the successor about to be served, counted on as on a rotation. The presented token (any of the family's) stays
+     * usable while rotation is off, but the ledger knows which token was issued last, so that switching rotation on
+     * lets exactly that one win the first rotation.
+     */
+    public RotationOutcome keep(String familyId, long now, String ip) {
         Optional<Family> family = Sql.plausibleId(familyId) ? lockedRow(familyId).map(Family::of) : Optional.empty();
         if (family.isEmpty()) {
             return new Unknown(familyId);
         }
-        return family.get().revoked() ? new Revoked(family.get()) : new Rotated();
+        if (family.get().revoked()) {
+            return new Revoked(family.get());
+        }
+        int generation = family.get().generation();
+        // The row is locked by the read above: the rotate statement cannot miss.
+        rotateRow(familyId, generation, now, Sql.clip(ip));
+        return new RotationOutcome.Kept(generation + 1);
     }
 
     /** The presented generation was not the newest: why not. */

@@ -14,6 +14,14 @@ public sealed interface RotationOutcome {
     record Current() implements RotationOutcome {
     }
 
+    /**
+     * Rotation off: the presented token was served and stays usable; its successor was recorded as the family's newest
+     * issued token, {@code generation}. When rotation is switched on, that newest token wins the first rotation and
+     * every older one is reuse — never whichever old token happens to come first.
+     */
+    record Kept(int generation) implements RotationOutcome {
+    }
+
     /** The presented token was rotated moments ago and its successor is still unused: hand out that same successor. */
     record GraceReplay(String successor, long successorExp) implements RotationOutcome {
     }

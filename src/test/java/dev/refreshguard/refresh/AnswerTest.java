@@ -28,6 +28,12 @@ class AnswerTest {
         assertThat(Answer.of(new RotationOutcome.Rotated(), Protection.ON, ReuseAction.REVOKE_FAMILY)).isEqualTo(Answer.ISSUE);
     }
 
+    /** Rotation off: the successor is served and recorded as the family's newest issued token. */
+    @Test
+    void aTokenKeptWithoutRotationIsServed() {
+        assertThat(Answer.of(new RotationOutcome.Kept(4), Protection.ON, ReuseAction.REVOKE_FAMILY)).isEqualTo(Answer.ISSUE);
+    }
+
     /** No successor built (use.refresh.tokens=false, a dropping executor): the newest token is served as it is. */
     @Test
     void theNewestTokenWithoutSuccessorIsServed() {
