@@ -28,6 +28,7 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
 import dev.refreshguard.alert.AlertVocabulary;
 import dev.refreshguard.policy.Attribute;
+import dev.refreshguard.policy.KeycloakRotation;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.Protection;
 import dev.refreshguard.policy.Setting;

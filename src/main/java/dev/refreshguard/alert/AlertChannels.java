@@ -3,6 +3,8 @@ package dev.refreshguard.alert;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,10 +18,12 @@ import org.keycloak.events.admin.AuthDetails;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.events.EventStoreProvider;
+import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 
 import dev.refreshguard.metrics.GuardMetrics;
+import dev.refreshguard.policy.KeycloakRotation;
 import dev.refreshguard.policy.Policy;
 
 /**
@@ -30,11 +34,15 @@ import dev.refreshguard.policy.Policy;
 public final class AlertChannels {
 
     public static final String LOG_CATEGORY = "dev.refreshguard.alert";
+    /** Bounds the clients remembered as reported (a realm import of many misconfigured clients, say). */
+    private static final int MAX_ROTATION_REPORTS = 10_000;
 
     private final Logger alertLog = Logger.getLogger(LOG_CATEGORY);
     private final ObjectMapper json = new ObjectMapper();
     private final AlertMail mail;
     private final GuardMetrics metrics;
+    /** Clients whose rotation Keycloak's configuration overrides, already reported since this server started. */
+    private final Set<String> rotationReported = ConcurrentHashMap.newKeySet();
 
     public AlertChannels(AlertMail mail, GuardMetrics metrics) {
         this.mail = mail;
@@ -150,6 +158,38 @@ public final class AlertChannels {
             return json.writeValueAsString(line);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A family of a client whose rotation Keycloak's own configuration overrides was refreshed ({@code
+     * use.refresh.tokens=false}, a client policy that drops the new refresh token): one JSON line on the alert category
+     * per client and server start — never per refresh — with the effective value and the settings that cause it,
+     * exactly as the policy endpoint's {@code rotation} block. WARN when rotation is effectively off; INFO when
+     * refresh-guard keeps rotating a public client against the setting (RFC 9700 section 2.2.2).
+     */
+    public void rotationOverridden(KeycloakSession session, ClientModel client, Policy policy) {
+        RealmModel realm = client.getRealm();
+        if (rotationReported.size() >= MAX_ROTATION_REPORTS || !rotationReported.add(realm.getId() + '/' + client.getId())) {
+            return;
+        }
+        Map<String, Object> rotation = KeycloakRotation.describe(session, realm, client, policy);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put(AlertVocabulary.JSON_ALERT, AlertVocabulary.ROTATION_OVERRIDDEN);
+        line.put(AlertVocabulary.JSON_TIMESTAMP, Instant.now().toString());
+        line.put(AlertVocabulary.JSON_REALM, realm.getName());
+        line.put(AlertVocabulary.CLIENT_ID, client.getClientId());
+        line.put(AlertVocabulary.JSON_ROTATION, rotation);
+        String text;
+        try {
+            text = json.writeValueAsString(line);
+        } catch (JsonProcessingException e) {
+            text = String.format("{\"alert\":\"%s\",\"realm\":\"%s\"}", AlertVocabulary.ROTATION_OVERRIDDEN, realm.getName());
+        }
+        if ("off".equals(rotation.get("effective"))) {
+            alertLog.warn(text);
+        } else {
+            alertLog.info(text);
         }
     }
 }

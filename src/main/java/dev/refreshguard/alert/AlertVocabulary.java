@@ -41,6 +41,9 @@ public final class AlertVocabulary {
     public static final String JSON_ALERT = "alert";
     /** The alert of a realm whose protection was switched off, and the resource type of its admin event. */
     public static final String PROTECTION_OFF = "refresh_guard_protection_off";
+    /** The line of a client whose rotation Keycloak's configuration overrides; its field with the policy endpoint's block. */
+    public static final String ROTATION_OVERRIDDEN = "refresh_guard_rotation_overridden";
+    public static final String JSON_ROTATION = "rotation";
     public static final String PROTECTION_RESOURCE = "REFRESH_GUARD_PROTECTION";
     /** The event listener whose removal switches a realm's protection off. */
     public static final String LISTENER = dev.refreshguard.Jar.PROVIDER_ID;

@@ -16,7 +16,7 @@ import dev.refreshguard.policy.Protection;
 import dev.refreshguard.spi.RefreshGuard;
 
 /**
- * Keycloak's standard token exchange, unchanged — same requests, responses and permission checks — except that
+ * Keycloak's token exchange — standard (v2) and, where the feature {@code token-exchange} is on, legacy (v1) — unchanged — same requests, responses and permission checks — except that
  * a subject token whose family is revoked or expired is refused, and a refresh token the exchange mints starts a
  * child family of the subject token's family (the refresh provider reads the parent from the session).
  */
@@ -24,6 +24,13 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
 
     /** Keycloak's standard token exchange (v2) provider, which does the actual exchange. */
     static final String STANDARD = "standard";
+    /**
+     * Keycloak's legacy token exchange (v1, feature {@code token-exchange}): every request standard declines routes to
+     * it ({@code subject_issuer}, {@code requested_subject}, {@code requested_issuer}, a client without standard
+     * exchange enabled). Wrapped the same way, so that none of those shapes mints a refresh token outside the family
+     * of its subject token or from a revoked one.
+     */
+    static final String LEGACY = "default";
 
     private final KeycloakSession session;
     private final RefreshGuard guard;
@@ -35,11 +42,7 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
 
     @Override
     public boolean supports(TokenExchangeContext context) {
-        if (guard.protection(context.getRealm()) != Protection.ON) {
-            return false;
-        }
-        TokenExchangeProvider standard = standard();
-        return standard != null && standard.supports(context);
+        return guard.protection(context.getRealm()) == Protection.ON && delegate(context) != null;
     }
 
     @Override
@@ -61,7 +64,7 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
             ParentFamily.set(session, parent.familyId());
         }
         try {
-            return standard().exchange(context);
+            return delegate(context).exchange(context);
         } finally {
             ParentFamily.clear(session);
         }
@@ -72,8 +75,14 @@ final class GuardTokenExchangeProvider implements TokenExchangeProvider {
         return OAuth2Constants.REFRESH_TOKEN_TYPE.equals(context.getParams().getRequestedTokenType());
     }
 
-    private TokenExchangeProvider standard() {
-        return session.getProvider(TokenExchangeProvider.class, STANDARD);
+    /** The provider Keycloak itself would choose: standard when it supports the request, else legacy (when enabled). */
+    private TokenExchangeProvider delegate(TokenExchangeContext context) {
+        TokenExchangeProvider standard = session.getProvider(TokenExchangeProvider.class, STANDARD);
+        if (standard != null && standard.supports(context)) {
+            return standard;
+        }
+        TokenExchangeProvider legacy = session.getProvider(TokenExchangeProvider.class, LEGACY);
+        return legacy != null && legacy.supports(context) ? legacy : null;
     }
 
     @Override

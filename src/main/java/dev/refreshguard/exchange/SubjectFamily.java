@@ -48,7 +48,11 @@ record SubjectFamily(Family family, String familyId, String userId, String sessi
     static Optional<SubjectFamily> of(KeycloakSession session, RefreshGuard guard, TokenExchangeContext context,
                                       boolean lock) {
         // Signature checked, so a forged token can never name a family; expiry and the rest stay Keycloak's checks.
-        AccessToken token = session.tokens().decode(context.getParams().getSubjectToken(), AccessToken.class);
+        String subjectToken = context.getParams().getSubjectToken();
+        if (subjectToken == null || subjectToken.isBlank()) {
+            return Optional.empty(); // legacy exchange without subject_token (direct naked impersonation): Keycloak decides
+        }
+        AccessToken token = session.tokens().decode(subjectToken, AccessToken.class);
         if (token == null || !isAccessToken(token.getType()) || !token.isActive()
                 || token.getSessionId() == null || token.getIssuedFor() == null || token.getIat() == null) {
             return Optional.empty();

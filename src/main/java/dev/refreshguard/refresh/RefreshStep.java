@@ -143,6 +143,7 @@ final class RefreshStep {
 
     void reportRotationKept() {
         guard.rotationKept(grant.getClient());
+        guard.alerts().rotationOverridden(session, grant.getClient(), policy);
     }
 
     RefreshToken presentedToken() {
@@ -182,6 +183,8 @@ final class RefreshStep {
         if (protection != Protection.ON) {
             return;
         }
+        // Once per client and server start: which of Keycloak's settings stops the rotation (the policy endpoint's words).
+        guard.alerts().rotationOverridden(session, grant.getClient(), policy);
         FamilyLedger ledger = guard.store().ledger();
         outcome = adoption != null ? ledger.adoptCurrent(adoption, stale, now)
                 : ledger.current(presented.familyId(), presented.generation(), now);

@@ -242,6 +242,33 @@ public final class Oidc {
     public static final class Browser {
         private final Map<String, String> cookies = new LinkedHashMap<>();
 
+        /** GET with this browser's cookies, following up to 10 redirects. */
+        public Reply get(Http http, String url) {
+            Reply reply = send(http, HttpRequest.newBuilder(URI.create(url)).GET());
+            for (int i = 0; i < 10 && reply.status() / 100 == 3; i++) {
+                URI next = URI.create(url).resolve(reply.headers().firstValue("Location").orElseThrow());
+                url = next.toString();
+                reply = send(http, HttpRequest.newBuilder(next).GET());
+            }
+            return reply;
+        }
+
+        /** Submits the first form of {@code page} (its {@code action}) with these fields, then follows redirects. */
+        public Reply submit(Http http, Reply page, Map<String, String> fields) {
+            Matcher action = FORM_ACTION.matcher(page.body());
+            if (!action.find()) {
+                throw new AssertionError("no form: " + page);
+            }
+            String postUrl = action.group(1).replace("&amp;", "&");
+            Reply reply = send(http, HttpRequest.newBuilder(URI.create(postUrl))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(Http.form(fields))));
+            if (reply.status() / 100 == 3) {
+                return get(http, URI.create(postUrl).resolve(reply.headers().firstValue("Location").orElseThrow()).toString());
+            }
+            return reply;
+        }
+
         Reply send(Http http, HttpRequest.Builder request) {
             if (!cookies.isEmpty()) {
                 request.header("Cookie", String.join("; ", cookies.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));

@@ -99,9 +99,19 @@ public final class ServerLog {
 
     /** Every alert JSON line of the alert category, parsed. */
     public List<JsonNode> alerts() {
+        return alerts(ALERT_LINE);
+    }
+
+    /** Every JSON line of the alert category at this level (e.g. {@code INFO}), parsed. */
+    public List<JsonNode> alerts(String level) {
+        return alerts(Pattern.compile("^\\S+ \\S+ " + Pattern.quote(level) + "\\s+\\[" + Pattern.quote(ALERT_CATEGORY)
+                + "\\] \\([^)]*\\) (\\{.*\\})$"));
+    }
+
+    private List<JsonNode> alerts(Pattern pattern) {
         List<JsonNode> alerts = new ArrayList<>();
         for (String line : lines()) {
-            Matcher m = ALERT_LINE.matcher(line);
+            Matcher m = pattern.matcher(line);
             if (m.matches()) {
                 alerts.add(parse(m.group(1)));
             }

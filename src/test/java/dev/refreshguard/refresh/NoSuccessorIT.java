@@ -55,6 +55,12 @@ class NoSuccessorIT {
             assertThat(served.text("access_token")).isNotBlank();
             assertThat(served.json().has("refresh_token")).as("no refresh token: %s", served).isFalse();
         }
+        // Two refreshes, one line: the client and the setting that stops its rotation, as the policy endpoint says.
+        JsonNode overridden = rotationOverridden(realm, "spa", "WARN");
+        assertThat(overridden.get("rotation").get("effective").asText()).isEqualTo("off");
+        assertThat(overridden.get("rotation").get("configured").asText()).isEqualTo("on");
+        assertThat(overridden.get("rotation").get("causes").get(0).get("setting").asText())
+                .isEqualTo("client attribute use.refresh.tokens=false");
         expectReuseDetected(spa.refresh(r0));
         JsonNode reused = event(realm, "refresh_token_reused");
         assertThat(reused.get("details").get("family_id").asText()).isEqualTo(Oidc.claims(r1).get("rg_fid").asText());
@@ -122,6 +128,10 @@ class NoSuccessorIT {
             Reply served = ok(api.refresh(r1));
             assertThat(served.json().has("refresh_token")).as("suppressed: %s", served).isFalse();
         }
+        JsonNode overridden = rotationOverridden(realm, "api", "WARN");
+        assertThat(overridden.get("rotation").get("effective").asText()).isEqualTo("off");
+        assertThat(overridden.get("rotation").get("causes").get(0).get("setting").asText())
+                .isEqualTo("client policy 'no-rotation' (executor suppress-refresh-token-rotation)");
         expectReuseDetected(api.refresh(r0));
         assertThat(event(realm, "refresh_token_reused").get("details").get("generation").asText()).isEqualTo("0");
         assertThat(api.refresh(r1).status()).as("the family is revoked").isEqualTo(400);
@@ -158,6 +168,22 @@ class NoSuccessorIT {
         String r2 = ok(spa.password("bob", "bob")).text("refresh_token");
         ok(spa.refresh(r2));
         assertThat(log.errors("realm '" + realm.name + "', client 'spa'", "keep rotating")).hasSize(1);
+        JsonNode overridden = rotationOverridden(realm, "spa", "INFO");
+        assertThat(overridden.get("rotation").get("effective").asText()).isEqualTo("on");
+        assertThat(overridden.get("rotation").get("causes").get(0).get("effect").asText()).contains("keeps rotating");
+    }
+
+    /**
+     * The one alert line (at {@code level}) of a client whose rotation Keycloak's configuration overrides: waits for it,
+     * then checks no second one follows.
+     */
+    private JsonNode rotationOverridden(TestRealm realm, String clientId, String level) {
+        ServerLog log = new ServerLog(server);
+        return Await.exactlyOne(Duration.ofSeconds(30), "one " + level + " rotation line for client " + clientId,
+                () -> log.alerts(level).stream()
+                        .filter(a -> "refresh_guard_rotation_overridden".equals(a.path("alert").asText()))
+                        .filter(a -> realm.name.equals(a.path("realm").asText()) && clientId.equals(a.path("client_id").asText()))
+                        .toList());
     }
 
     /** A client role on the client, a profile with Keycloak's executor, a policy applying it to that role. */

@@ -1,4 +1,4 @@
-package dev.refreshguard.admin;
+package dev.refreshguard.policy;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,25 +26,25 @@ import org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvide
 import org.keycloak.services.clientpolicy.context.TokenRefreshContext;
 import org.keycloak.util.JsonSerialization;
 
-import dev.refreshguard.policy.Policy;
-import dev.refreshguard.policy.PolicyReader;
 
 /**
- * What Keycloak's own configuration does to a client's rotation, for the effective-policy endpoint: a client that
+ * What Keycloak's own configuration does to a client's rotation, for the effective-policy endpoint and the alert
+ * line of a refresh where Keycloak builds no successor: a client that
  * does not use refresh tokens, and enabled client policies whose profile drops the new refresh token on a refresh
  * (executor {@code suppress-refresh-token-rotation}), with their conditions evaluated for this client as Keycloak
- * evaluates them on a refresh. The refresh path does not need this: it sees the dropped token itself.
+ * evaluates them on a refresh. The refresh path does not need this to decide (it sees the dropped token itself); it asks
+ * only once per client and server, to name the cause in its alert line.
  */
-final class KeycloakRotation {
+public final class KeycloakRotation {
 
-    static final String SUPPRESS_EXECUTOR = "suppress-refresh-token-rotation";
+    public static final String SUPPRESS_EXECUTOR = "suppress-refresh-token-rotation";
     private static final Logger LOG = Logger.getLogger(KeycloakRotation.class);
 
     private KeycloakRotation() {
     }
 
     /** The {@code rotation} block of the policy endpoint: effective value, configured value, causes. */
-    static Map<String, Object> describe(KeycloakSession session, RealmModel realm, ClientModel client, Policy policy) {
+    public static Map<String, Object> describe(KeycloakSession session, RealmModel realm, ClientModel client, Policy policy) {
         List<Map<String, Object>> causes = new ArrayList<>();
         boolean usesRefreshTokens = OIDCAdvancedConfigWrapper.fromClientModel(client).isUseRefreshToken();
         if (!usesRefreshTokens) {
