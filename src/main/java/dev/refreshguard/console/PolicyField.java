@@ -34,6 +34,17 @@ enum PolicyField {
     record Form(String noneWord, String writes, String blankMeans) {
     }
 
+    /**
+     * What the console says next to rotation: the Keycloak settings that override it, and where the effective value
+     * and the cause of one client are shown (the same words as the policy endpoint and the alert line).
+     */
+    static final String ROTATION_OVERRIDES = ". Keycloak's own settings can make rotation impossible for a client:"
+            + " client attribute use.refresh.tokens=false, or a client policy with executor suppress-refresh-token-rotation"
+            + " (ignored for a public client whose refresh tokens are not DPoP- or mTLS-bound: refresh-guard keeps rotating"
+            + " them). GET /admin/realms/{realm}/refresh-guard/policy?client_id=... shows the effective value and the setting"
+            + " that causes it, and the first refresh of such a client after a server start logs it on dev.refreshguard.alert"
+            + " (refresh_guard_rotation_overridden)";
+
     private final Attribute attribute;
     private final String label;
     private final List<String> words;
@@ -74,7 +85,7 @@ enum PolicyField {
             p.setType(ProviderConfigProperty.LIST_TYPE);
             p.setOptions(options);
             p.setDefaultValue(form.noneWord());
-            p.setHelpText(help + ". '" + form.noneWord() + "': " + form.blankMeans());
+            p.setHelpText(help + ". '" + form.noneWord() + "': " + form.blankMeans() + (this == ROTATION ? ROTATION_OVERRIDES : ""));
         }
         return p;
     }

@@ -58,7 +58,8 @@ public final class KeycloakRotation {
             keptRotating |= overridden;
             causes.add(cause("client policy '" + policyName + "' (executor " + SUPPRESS_EXECUTOR + ")", overridden
                     ? "ignored for this public client without DPoP-bound tokens: refresh-guard keeps rotating its refresh"
-                            + " tokens (RFC 9700 section 2.2.2), as it refuses rotation 'off' for it"
+                            + " tokens (RFC 9700 section 2.2.2), as it refuses rotation 'off' for it; honoured for a refresh"
+                            + " token bound by DPoP or mTLS, which is sender-constrained"
                     : "Keycloak returns no new refresh token on a refresh; refresh-guard serves only each family's newest"
                             + " token, without rotating it"));
         }

@@ -10,6 +10,7 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.protocol.oidc.OIDCAdvancedConfigWrapper;
 import org.keycloak.protocol.oidc.grants.OAuth2GrantType;
+import org.keycloak.representations.AccessToken;
 import org.keycloak.representations.AccessTokenResponse;
 import org.keycloak.representations.RefreshToken;
 import org.keycloak.util.TokenUtil;
@@ -138,7 +139,18 @@ final class RefreshStep {
      */
     boolean rotatesDespiteKeycloak() {
         return protection == Protection.ON && policy.rotation() && PolicyReader.kindOf(grant.getClient()).needsRotation()
+                && !senderConstrained(presentedToken)
                 && OIDCAdvancedConfigWrapper.fromClientModel(grant.getClient()).isUseRefreshToken();
+    }
+
+    /**
+     * A refresh token bound to a key (DPoP: Keycloak binds a public client's refresh token to the proof's key even when
+     * the client does not require DPoP-bound access tokens) or to a certificate (mTLS): only its holder can use it, so
+     * it is sender-constrained in RFC 9700's sense and Keycloak's dropping of its successor is honoured.
+     */
+    static boolean senderConstrained(RefreshToken token) {
+        AccessToken.Confirmation cnf = token.getConfirmation();
+        return cnf != null && (cnf.getKeyThumbprint() != null || cnf.getCertThumbprint() != null);
     }
 
     void reportRotationKept() {

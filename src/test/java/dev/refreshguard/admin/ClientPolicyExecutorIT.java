@@ -70,6 +70,10 @@ class ClientPolicyExecutorIT {
         assertThat(options(byName.get("reuse-action")))
                 .containsExactly("keep", "revoke-family", "revoke-user-session", "revoke-all-sessions", "alert-only");
         assertThat(options(byName.get("rotation"))).containsExactly("keep", "on", "off");
+        // The console names the Keycloak settings that override rotation, and where the effective value is shown.
+        assertThat(byName.get("rotation").path("helpText").asText())
+                .contains("use.refresh.tokens=false", "suppress-refresh-token-rotation", "refresh-guard/policy?client_id=",
+                        "refresh_guard_rotation_overridden");
         assertThat(options(byName.get("notify-user"))).containsExactly("keep", "true", "false");
         assertThat(byName.get("grace-seconds").path("type").asText()).isEqualTo("String");
         assertThat(byName.get("grace-seconds").path("helpText").asText())

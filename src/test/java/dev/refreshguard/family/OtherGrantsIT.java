@@ -195,6 +195,20 @@ class OtherGrantsIT {
         assertThat(Ledger.of(server).rows("SELECT ID FROM RG_FAMILY WHERE PARENT_ID = ?", parentId)).hasSize(1);
     }
 
+    /**
+     * OID4VCI (feature {@code oid4vc-vci}, experimental, off by default) is out of scope: Keycloak's OID4VCI refresh
+     * provider (order 10, ahead of refresh-guard's 5) would take the refresh tokens of credential scopes. Pinned: with
+     * the feature off, as here, only Keycloak's default provider and refresh-guard's serve refresh tokens.
+     */
+    @Test
+    void oid4vciRefreshTokensHaveNoProviderWhileTheFeatureIsOff() {
+        TestRealm realm = TestRealm.guarded(server, "oid4vci", Map.of());
+        JsonNode providers = realm.admin.admin("GET", "/serverinfo", null).json().path("providers").path("refresh-token").path("providers");
+        List<String> ids = new java.util.ArrayList<>();
+        providers.fieldNames().forEachRemaining(ids::add);
+        assertThat(ids).containsExactlyInAnyOrder("default", "refresh-guard");
+    }
+
     /** Generation 0, no parent; a refresh rotates to 1; generation 0 again is reuse, which revokes the family. */
     private void assertFamilyStartsRotatesAndDetectsReuse(TestRealm realm, Oidc client, Reply tokens, String clientId) {
         String t0 = tokens.text("refresh_token");

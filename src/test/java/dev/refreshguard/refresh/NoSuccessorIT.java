@@ -5,6 +5,7 @@ import static dev.refreshguard.refresh.AdoptionIT.event;
 import static dev.refreshguard.refresh.AdoptionIT.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +16,13 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.oauth2.sdk.dpop.DefaultDPoPProofFactory;
 
 import dev.refreshguard.harness.Await;
+import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
@@ -184,6 +190,40 @@ class NoSuccessorIT {
                         .filter(a -> "refresh_guard_rotation_overridden".equals(a.path("alert").asText()))
                         .filter(a -> realm.name.equals(a.path("realm").asText()) && clientId.equals(a.path("client_id").asText()))
                         .toList());
+    }
+
+    /**
+     * Keycloak binds a public client's refresh token to the DPoP proof's key even when the client does not require
+     * DPoP-bound tokens: such a token is sender-constrained, so the executor's suppression is honoured for it — and the
+     * token without its key is refused by Keycloak.
+     */
+    @Test
+    void suppressRotationIsHonouredForADpopBoundRefreshTokenOfAPublicClient() throws Exception {
+        TestRealm realm = TestRealm.guarded(server, "suppress-dpop", Map.of());
+        suppressRotation(realm, "spa");
+        Oidc spa = realm.spa();
+        DefaultDPoPProofFactory proofs = new DefaultDPoPProofFactory(new ECKeyGenerator(Curve.P_256).generate(), JWSAlgorithm.ES256);
+        Http http = new Http();
+        Reply login = ok(http.postForm(spa.tokenUrl(), Http.params("grant_type", "password", "username", "alice",
+                "password", "alice", "scope", "openid", "client_id", "spa"), dpop(proofs, spa)));
+        String r0 = login.text("refresh_token");
+        assertThat(Oidc.claims(r0).path("cnf").path("jkt").asText()).as("a DPoP-bound refresh token").isNotEmpty();
+
+        for (int i = 0; i < 2; i++) {
+            Reply served = ok(http.postForm(spa.tokenUrl(), Http.params("grant_type", "refresh_token", "refresh_token", r0,
+                    "client_id", "spa"), dpop(proofs, spa)));
+            assertThat(served.json().has("refresh_token")).as("suppression honoured: %s", served).isFalse();
+        }
+        Reply withoutKey = spa.refresh(r0);
+        assertThat(withoutKey.status()).as("the bound token without its key: %s", withoutKey).isEqualTo(400);
+        assertThat(withoutKey.text("error")).isEqualTo("invalid_dpop_proof");
+        JsonNode families = realm.admin.ok("GET", "/" + realm.name + "/refresh-guard/families?user_id=" + realm.userIds.get("alice"), null).json();
+        assertThat(families.get(0).get("generation").asInt()).as("nothing rotated").isZero();
+        assertThat(families.get(0).get("state").asText()).isEqualTo("ACTIVE");
+    }
+
+    private static Map<String, String> dpop(DefaultDPoPProofFactory proofs, Oidc client) throws Exception {
+        return Map.of("DPoP", proofs.createDPoPJWT("POST", URI.create(client.tokenUrl())).serialize());
     }
 
     /** A client role on the client, a profile with Keycloak's executor, a policy applying it to that role. */
