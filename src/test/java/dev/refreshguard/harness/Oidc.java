@@ -241,32 +241,40 @@ public final class Oidc {
     /** Cookies of one browser: its SSO session. */
     public static final class Browser {
         private final Map<String, String> cookies = new LinkedHashMap<>();
+        /** The address of the page last loaded by {@link #get} or {@link #submit}: relative form actions resolve against it. */
+        private URI page;
 
         /** GET with this browser's cookies, following up to 10 redirects. */
         public Reply get(Http http, String url) {
-            Reply reply = send(http, HttpRequest.newBuilder(URI.create(url)).GET());
+            URI at = URI.create(url);
+            Reply reply = send(http, HttpRequest.newBuilder(at).GET());
             for (int i = 0; i < 10 && reply.status() / 100 == 3; i++) {
-                URI next = URI.create(url).resolve(reply.headers().firstValue("Location").orElseThrow());
-                url = next.toString();
-                reply = send(http, HttpRequest.newBuilder(next).GET());
+                at = at.resolve(reply.headers().firstValue("Location").orElseThrow());
+                reply = send(http, HttpRequest.newBuilder(at).GET());
             }
+            page = at;
             return reply;
         }
 
-        /** Submits the first form of {@code page} (its {@code action}) with these fields, then follows redirects. */
-        public Reply submit(Http http, Reply page, Map<String, String> fields) {
-            Matcher action = FORM_ACTION.matcher(page.body());
+        /**
+         * Submits the first form of {@code reply} — the page this browser last loaded — with these fields, then follows
+         * redirects. A relative {@code action} is resolved against that page's address.
+         */
+        public Reply submit(Http http, Reply reply, Map<String, String> fields) {
+            Matcher action = FORM_ACTION.matcher(reply.body());
             if (!action.find()) {
-                throw new AssertionError("no form: " + page);
+                throw new AssertionError("no form: " + reply);
             }
-            String postUrl = action.group(1).replace("&amp;", "&");
-            Reply reply = send(http, HttpRequest.newBuilder(URI.create(postUrl))
+            URI post = page == null ? URI.create(action.group(1).replace("&amp;", "&"))
+                    : page.resolve(action.group(1).replace("&amp;", "&"));
+            Reply answer = send(http, HttpRequest.newBuilder(post)
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .POST(HttpRequest.BodyPublishers.ofString(Http.form(fields))));
-            if (reply.status() / 100 == 3) {
-                return get(http, URI.create(postUrl).resolve(reply.headers().firstValue("Location").orElseThrow()).toString());
+            page = post;
+            if (answer.status() / 100 == 3) {
+                return get(http, post.resolve(answer.headers().firstValue("Location").orElseThrow()).toString());
             }
-            return reply;
+            return answer;
         }
 
         Reply send(Http http, HttpRequest.Builder request) {

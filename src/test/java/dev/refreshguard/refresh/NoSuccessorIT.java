@@ -216,7 +216,7 @@ class NoSuccessorIT {
         }
         Reply withoutKey = spa.refresh(r0);
         assertThat(withoutKey.status()).as("the bound token without its key: %s", withoutKey).isEqualTo(400);
-        assertThat(withoutKey.text("error")).isEqualTo("invalid_dpop_proof");
+        assertThat(withoutKey.text("error") + " " + withoutKey.text("error_description")).isEqualTo("invalid_grant DPoP proof is missing");
         JsonNode families = realm.admin.ok("GET", "/" + realm.name + "/refresh-guard/families?user_id=" + realm.userIds.get("alice"), null).json();
         assertThat(families.get(0).get("generation").asInt()).as("nothing rotated").isZero();
         assertThat(families.get(0).get("state").asText()).isEqualTo("ACTIVE");
