@@ -16,9 +16,10 @@ import dev.refreshguard.policy.Protection;
 import dev.refreshguard.spi.RefreshGuard;
 
 /**
- * Keycloak's token exchange — standard (v2) and, where the feature {@code token-exchange} is on, legacy (v1) — unchanged — same requests, responses and permission checks — except that
- * a subject token whose family is revoked or expired is refused, and a refresh token the exchange mints starts a
- * child family of the subject token's family (the refresh provider reads the parent from the session).
+ * Keycloak's token exchange, standard (v2) and, where the feature {@code token-exchange} is on, legacy (v1), unchanged —
+ * same requests, responses and permission checks — except that a subject token whose family is revoked or expired is
+ * refused, and a refresh token the exchange mints starts a child family of the subject token's family (the refresh
+ * provider reads the parent from the session).
  */
 final class GuardTokenExchangeProvider implements TokenExchangeProvider {
 

@@ -26,7 +26,6 @@ import org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvide
 import org.keycloak.services.clientpolicy.context.TokenRefreshContext;
 import org.keycloak.util.JsonSerialization;
 
-
 /**
  * What Keycloak's own configuration does to a client's rotation, for the effective-policy endpoint and the alert
  * line of a refresh where Keycloak builds no successor: a client that
@@ -37,7 +36,7 @@ import org.keycloak.util.JsonSerialization;
  */
 public final class KeycloakRotation {
 
-    public static final String SUPPRESS_EXECUTOR = "suppress-refresh-token-rotation";
+    static final String SUPPRESS_EXECUTOR = "suppress-refresh-token-rotation";
     private static final Logger LOG = Logger.getLogger(KeycloakRotation.class);
 
     private KeycloakRotation() {

@@ -200,6 +200,10 @@ final class RefreshStep {
         FamilyLedger ledger = guard.store().ledger();
         outcome = adoption != null ? ledger.adoptCurrent(adoption, stale, now)
                 : ledger.current(presented.familyId(), presented.generation(), now);
+        if (!policy.rotation() && outcome instanceof RotationOutcome.Reused) {
+            // Rotation off: every token of a live family may be used (the ledger only counts which was issued last).
+            outcome = new RotationOutcome.Current();
+        }
         answer = Answer.of(outcome, protection, policy.reuseAction());
         act(null);
     }

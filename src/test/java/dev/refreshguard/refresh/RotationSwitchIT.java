@@ -14,6 +14,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.refreshguard.harness.FamilyEvents;
+import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
 import dev.refreshguard.harness.Oidc;
 import dev.refreshguard.harness.RealServer;
@@ -95,6 +96,23 @@ class RotationSwitchIT {
         String t3 = ok(api.refresh(t2)).text("refresh_token");
         assertThat(Oidc.claims(t3).get("rg_gen").asInt()).isEqualTo(3);
         assertThat(family(realm).get("state").asText()).isEqualTo("ACTIVE");
+    }
+
+    /** Rotation off and no successor built (use.refresh.tokens=false): every token of the live family is still served. */
+    @Test
+    void withRotationOffAndNoSuccessorEveryTokenOfTheFamilyIsServed() {
+        TestRealm realm = TestRealm.guarded(server, "rot-off-no-rt", Map.of());
+        realm.clientAttributes("api", Map.of("refresh.guard.rotation", "off"));
+        Oidc api = realm.oidc("api");
+        String t0 = ok(api.password("alice", "alice")).text("refresh_token");
+        String t1 = ok(api.refresh(t0)).text("refresh_token");
+        realm.clientAttributes("api", Map.of("use.refresh.tokens", "false"));
+        for (String token : List.of(t0, t1, t0)) {
+            Reply served = ok(api.refresh(token));
+            assertThat(served.json().has("refresh_token")).as("no successor: %s", served).isFalse();
+        }
+        assertThat(realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR")).isEmpty();
+        assertThat(family(realm).get("generation").asInt()).as("nothing issued, nothing counted").isEqualTo(1);
     }
 
     private static JsonNode family(TestRealm realm) {
