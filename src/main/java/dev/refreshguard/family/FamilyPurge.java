@@ -172,8 +172,8 @@ final class FamilyPurge {
      * Past the family's own maximum (counted from its start, never extended), its own idle time, the expiry of its
      * newest token as the ledger last saw it (which includes Keycloak's own limits), or minted before the realm's or
      * client's not-before (an admin's "push revocation") or the user's (an admin's "Sign out" of the user, which leaves
-     * offline sessions in place but makes Keycloak refuse their older tokens). With rotation off the ledger does not
-     * see refreshes, so only the maximum counts.
+     * offline sessions in place but makes Keycloak refuse their older tokens). With rotation off the ledger counts the
+     * tokens it issues but every earlier one stays usable, so only the maximum counts.
      */
     static boolean unusable(LiveFamily f, ClientFacts client, int userNotBefore, long now) {
         Policy policy = client.policy();
