@@ -20,8 +20,10 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.representations.RefreshToken;
-import org.keycloak.representations.dpop.DPoP;
-import org.keycloak.services.util.DPoPUtil;
+import org.keycloak.jose.jwk.JWK;
+import org.keycloak.util.JWKSUtils;
+
+import jakarta.ws.rs.core.HttpHeaders;
 import org.keycloak.util.TokenUtil;
 
 import dev.refreshguard.GuardProviderFactory;
@@ -64,9 +66,11 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
             if (event.getType() == EventType.REVOKE_GRANT && event.getError() == null && event.getSessionId() != null
                     && event.getDetails() != null && event.getDetails().containsKey(Details.REFRESH_TOKEN_ID)) {
                 revokeFamiliesOfRevokedGrant(event);
-            } else if (event.getType() == EventType.REFRESH_TOKEN_ERROR && Errors.INVALID_TOKEN.equals(event.getError())
-                    && session.getAttribute(DPoPUtil.DPOP_SESSION_ATTRIBUTE, DPoP.class) != null) {
-                otherDpopKey(event, session.getAttribute(DPoPUtil.DPOP_SESSION_ATTRIBUTE, DPoP.class));
+            } else if (event.getType() == EventType.REFRESH_TOKEN_ERROR && Errors.INVALID_TOKEN.equals(event.getError())) {
+                String proofKey = proofKeyThumbprint();
+                if (proofKey != null) {
+                    otherDpopKey(event, proofKey);
+                }
             } else if (event.getType() == EventType.LOGOUT && event.getError() == null && event.getSessionId() != null) {
                 RefreshGuard.of(session).store().revocations().endOnlineSession(event.getRealmId(), event.getSessionId(), Time.currentTime());
             }
@@ -120,18 +124,18 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
          * raised with verdict {@code likely-theft}, and the family's reuse action applies. Only a token whose signature
          * verifies (so no one can aim this at a family by forging claims), of this client, bound to a key.
          */
-        private void otherDpopKey(Event event, DPoP proof) {
+        private void otherDpopKey(Event event, String proofKey) {
             RealmModel realm = session.getContext().getRealm();
-            if (realm == null || Protection.of(realm) != Protection.ON || proof.getThumbprint() == null) {
+            if (realm == null || Protection.of(realm) != Protection.ON) {
                 return;
             }
             String jwt = session.getContext().getHttpRequest().getDecodedFormParameters().getFirst("refresh_token");
             RefreshToken token = jwt == null || jwt.length() > 16_384 ? null : session.tokens().decode(jwt, RefreshToken.class);
             if (token == null || token.getConfirmation() == null || token.getConfirmation().getKeyThumbprint() == null
-                    || proof.getThumbprint().equals(token.getConfirmation().getKeyThumbprint()) || !token.isActive()) {
+                    || proofKey.equals(token.getConfirmation().getKeyThumbprint()) || !token.isActive()) {
                 return;
             }
-            ClientModel client = session.getContext().getClient();
+            ClientModel client = session.clients().getClientByClientId(realm, event.getClientId());
             Optional<FamilyClaims> claims = FamilyClaims.of(token);
             if (client == null || !client.getClientId().equals(token.getIssuedFor()) || claims.isEmpty()) {
                 return;
@@ -146,7 +150,7 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
             String userAgent = session.getContext().getRequestHeaders() == null ? null
                     : session.getContext().getRequestHeaders().getHeaderString("User-Agent");
             ReuseResponse response = new ReuseResponse(session, realm, guard.policy(client),
-                    new Presenter(client.getClientId(), event.getIpAddress(), userAgent, proof.getThumbprint(), token.getSessionId()));
+                    new Presenter(client.getClientId(), event.getIpAddress(), userAgent, proofKey, token.getSessionId()));
             ReuseResponse.Judgement judged = response.judge(reused.get(), true);
             EventBuilder alert = new EventBuilder(realm, session, session.getContext().getConnection())
                     .event(EventType.REFRESH_TOKEN).client(client).user(token.getSubject()).session(token.getSessionId());
@@ -155,6 +159,25 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
                 response.alertOnly(reused.get(), judged, alert);
             } else {
                 response.revokeAndAlert(reused.get(), judged, alert, now);
+            }
+        }
+
+        /**
+         * The thumbprint of the key in the request's DPoP proof. Keycloak sends error events from a session of its own
+         * (same request context, none of the request session's attributes), so the proof is read from the header; its
+         * signature was verified by Keycloak before the grant ran, or the grant would have failed with another error.
+         */
+        private String proofKeyThumbprint() {
+            HttpHeaders headers = session.getContext().getRequestHeaders();
+            String proof = headers == null ? null : headers.getHeaderString("DPoP");
+            if (proof == null || proof.length() > 8192) {
+                return null;
+            }
+            try {
+                JWK key = new JWSInput(proof).getHeader().getKey();
+                return key == null ? null : JWKSUtils.computeThumbprint(key);
+            } catch (JWSInputException | RuntimeException e) {
+                return null;
             }
         }
 
