@@ -11,16 +11,16 @@ public enum Attribute {
     ROTATION("refresh.guard.rotation", "on", "'on' or 'off'", false),
     REUSE_ACTION("refresh.guard.reuse.action", "revoke-family",
             "one of revoke-family, revoke-user-session, revoke-all-sessions, alert-only", false),
-    GRACE_SECONDS("refresh.guard.grace.seconds", "0", "an integer from 0 to 300", false),
-    IDLE_SECONDS("refresh.guard.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
-    MAX_SECONDS("refresh.guard.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
-    OFFLINE_IDLE_SECONDS("refresh.guard.offline.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
-    OFFLINE_MAX_SECONDS("refresh.guard.offline.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
     /** The action for a reuse judged likely-retry; unset: the reuse action, so the verdict never weakens it by default. */
     REUSE_ACTION_LIKELY_RETRY("refresh.guard.reuse.action.likely-retry", null,
             "one of revoke-family, revoke-user-session, revoke-all-sessions, alert-only, refuse (unset: the reuse action)", false),
     /** How soon after a token's rotation a presentation from the same address and User-Agent is judged likely-retry. */
     REUSE_RETRY_SECONDS("refresh.guard.reuse.retry.seconds", "10", "an integer from 0 to 300", false),
+    GRACE_SECONDS("refresh.guard.grace.seconds", "0", "an integer from 0 to 300", false),
+    IDLE_SECONDS("refresh.guard.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
+    MAX_SECONDS("refresh.guard.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
+    OFFLINE_IDLE_SECONDS("refresh.guard.offline.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
+    OFFLINE_MAX_SECONDS("refresh.guard.offline.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
     NOTIFY_USER("refresh.guard.notify.user", "false", "'true' or 'false'", false),
     ALERT_EMAIL("refresh.guard.alert.email", null, "an email address (realm attribute only)", true);
 

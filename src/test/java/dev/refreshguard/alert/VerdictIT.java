@@ -190,7 +190,8 @@ class VerdictIT {
         Reply login = http.postForm(spa.tokenUrl(), Map.of("grant_type", "password", "client_id", "spa", "username", "alice",
                 "password", "alice", "scope", "openid"), Map.of("DPoP", owner.proof(spa.tokenUrl())));
         String r0 = login.text("refresh_token");
-        String forged = dev.refreshguard.harness.Jwt.editPayload(r0, p -> p.put("rg_gen", 0));
+        // Claims edited (another generation), signature kept: Keycloak refuses it before any DPoP check.
+        String forged = dev.refreshguard.harness.Jwt.editPayload(r0, p -> p.put("rg_gen", 7));
         Reply reply = refresh(http, spa, forged, new DpopKey());
         assertThat(reply.status()).as("%s", reply).isEqualTo(400);
         assertThat(refresh(http, spa, r0, owner).status()).as("the family is untouched").isEqualTo(200);
