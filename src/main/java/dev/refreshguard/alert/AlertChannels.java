@@ -54,6 +54,15 @@ public final class AlertChannels {
      * client, user, session and presenter address of the request; {@code policy} says who gets an email.
      */
     public void reuse(KeycloakSession session, EventBuilder event, ReuseAlert alert, Policy policy) {
+        // Every reuse is counted; an incident's later replays speak only at powers of two, and write to nobody.
+        metrics.reuse(alert.realmName(), alert.clientId(), alert.action(), alert.verdict().word());
+        if (alert.incident().opened()) {
+            mail.sendAfterCommit(session, alert, policy);
+        }
+        if (!alert.incident().reported()) {
+            return;
+        }
+        Evidence evidence = alert.evidence();
         event.detail(AlertVocabulary.FAMILY_ID, alert.familyId())
                 .detail(AlertVocabulary.GENERATION, Integer.toString(alert.generation()))
                 .detail(AlertVocabulary.LATEST_GENERATION, Integer.toString(alert.latestGeneration()))
@@ -61,11 +70,16 @@ public final class AlertChannels {
                 .detail(AlertVocabulary.FIRST_USE_IP, alert.firstUseIpText())
                 .detail(AlertVocabulary.ACTION, alert.action())
                 .detail(AlertVocabulary.SESSIONS_REVOKED, Integer.toString(alert.sessionsRevoked()))
+                .detail(AlertVocabulary.VERDICT, alert.verdict().word())
+                .detail(AlertVocabulary.SIGNAL, alert.signal())
+                .detail(AlertVocabulary.SAME_IP, Evidence.text(evidence.sameIp()))
+                .detail(AlertVocabulary.SAME_USER_AGENT, Evidence.text(evidence.sameUserAgent()))
+                .detail(AlertVocabulary.SAME_DPOP_KEY, Evidence.text(evidence.sameDpopKey()))
+                .detail(AlertVocabulary.SAME_SESSION, Evidence.text(evidence.sameSession()))
+                .detail(AlertVocabulary.INCIDENT_COUNT, Integer.toString(alert.incident().count()))
                 .error(AlertVocabulary.ERROR_REUSED);
         storeEvenIfTypeNotSaved(session, event);
         alertLog.warn(toJson(alert));
-        metrics.reuse(alert.realmName(), alert.clientId(), alert.action());
-        mail.sendAfterCommit(session, alert, policy);
     }
 
     /**
@@ -154,6 +168,13 @@ public final class AlertChannels {
         line.put(AlertVocabulary.SECONDS_SINCE_ROTATION, a.secondsSinceRotation() < 0 ? null : a.secondsSinceRotation());
         line.put(AlertVocabulary.ACTION, a.action());
         line.put(AlertVocabulary.SESSIONS_REVOKED, a.sessionsRevoked());
+        line.put(AlertVocabulary.VERDICT, a.verdict().word());
+        line.put(AlertVocabulary.SIGNAL, a.signal());
+        line.put(AlertVocabulary.SAME_IP, a.evidence().sameIp());
+        line.put(AlertVocabulary.SAME_USER_AGENT, a.evidence().sameUserAgent());
+        line.put(AlertVocabulary.SAME_DPOP_KEY, a.evidence().sameDpopKey());
+        line.put(AlertVocabulary.SAME_SESSION, a.evidence().sameSession());
+        line.put(AlertVocabulary.INCIDENT_COUNT, a.incident().count());
         try {
             return json.writeValueAsString(line);
         } catch (JsonProcessingException e) {

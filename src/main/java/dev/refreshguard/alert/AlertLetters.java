@@ -106,6 +106,12 @@ final class AlertLetters {
         facts.put("secondsSinceRotation", alert.secondsSinceRotation() < 0 ? unknown : Long.toString(alert.secondsSinceRotation()));
         facts.put("action", alert.action());
         facts.put("sessionsRevoked", Integer.toString(alert.sessionsRevoked()));
+        facts.put("verdict", alert.verdict() == null ? unknown : alert.verdict().word());
+        Evidence e = alert.evidence();
+        facts.put("sameIp", e == null ? unknown : fact(e.sameIp(), unknown));
+        facts.put("sameUserAgent", e == null ? unknown : fact(e.sameUserAgent(), unknown));
+        facts.put("sameDpopKey", e == null ? unknown : fact(e.sameDpopKey(), unknown));
+        facts.put("incidentCount", alert.incident() == null ? "1" : Integer.toString(alert.incident().count()));
         return facts;
     }
 
@@ -116,7 +122,8 @@ final class AlertLetters {
                     row("refreshGuardClient", facts.get("client")),
                     row("refreshGuardPresenterIp", facts.get("ipAddress")),
                     row("refreshGuardFirstUseIp", facts.get("firstUseIp")),
-                    row("refreshGuardUserAgent", facts.get("userAgent")));
+                    row("refreshGuardUserAgent", facts.get("userAgent")),
+                    row("refreshGuardVerdict", facts.get("verdict")));
         }
         return List.of(row("refreshGuardWhen", facts.get("time")),
                 row("refreshGuardRealm", facts.get("realm")),
@@ -129,12 +136,19 @@ final class AlertLetters {
                 row("refreshGuardFamily", facts.get("familyId")),
                 row("refreshGuardGenerations", facts.get("generation") + " / " + facts.get("latestGeneration")),
                 row("refreshGuardSecondsSinceRotation", facts.get("secondsSinceRotation")),
+                row("refreshGuardVerdict", facts.get("verdict")),
+                row("refreshGuardEvidence", "same IP " + facts.get("sameIp") + ", same user agent " + facts.get("sameUserAgent")
+                        + ", same DPoP key " + facts.get("sameDpopKey")),
                 row("refreshGuardAction", facts.get("action")),
                 row("refreshGuardSessionsRevoked", facts.get("sessionsRevoked")));
     }
 
     private static Map<String, String> row(String label, String value) {
         return Map.of("label", label, "value", value == null ? "" : value);
+    }
+
+    private static String fact(Boolean value, String unknown) {
+        return value == null ? unknown : value.toString();
     }
 
     private static String orUnknown(String value, String unknown) {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jboss.logging.Logger;
 import org.keycloak.email.EmailException;
@@ -20,6 +21,7 @@ import org.keycloak.models.utils.KeycloakModelUtils;
 
 import dev.refreshguard.alert.AlertLetters.Audience;
 import dev.refreshguard.alert.AlertLetters.Letter;
+import dev.refreshguard.metrics.GuardMetrics;
 import dev.refreshguard.policy.Policy;
 
 /**
@@ -33,6 +35,21 @@ public final class AlertMail {
     static final String EXECUTOR = "refresh-guard-alert-email";
 
     private static final Logger LOG = Logger.getLogger(AlertMail.class);
+
+    /**
+     * Alerts whose letters may wait to be sent at once; beyond it an alert's letters are dropped and counted
+     * ({@code refresh_guard_alert_mail_dropped_total}), so a flood of alerts or a hanging SMTP server cannot pile up
+     * memory or threads. Incidents already fold replays of one family into one alert.
+     */
+    static final int QUEUE_BOUND = 100;
+
+    private final GuardMetrics metrics;
+    private final AtomicInteger queued = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong lastDropWarning = new java.util.concurrent.atomic.AtomicLong();
+
+    public AlertMail(GuardMetrics metrics) {
+        this.metrics = metrics;
+    }
 
     /**
      * Queues the alert's letters for after the commit of {@code session}'s transaction: to the user when the
@@ -50,9 +67,29 @@ public final class AlertMail {
         session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
             @Override
             protected void commitImpl() {
+                if (queued.incrementAndGet() > QUEUE_BOUND) {
+                    queued.decrementAndGet();
+                    metrics.alertMailDropped(alert.realmName());
+                    // At most one line a minute: the drops themselves must not flood the log.
+                    long nowMillis = System.currentTimeMillis();
+                    long last = lastDropWarning.get();
+                    if (nowMillis - last >= 60_000 && lastDropWarning.compareAndSet(last, nowMillis)) {
+                        LOG.warnf("refresh-guard: reuse alert email for family %s dropped: %d alerts wait for the mail server"
+                                + " already (further drops within a minute only count in refresh_guard_alert_mail_dropped_total)",
+                                alert.familyId(), QUEUE_BOUND);
+                    }
+                    return;
+                }
                 try {
-                    executor.execute(delivery);
+                    executor.execute(() -> {
+                        try {
+                            delivery.run();
+                        } finally {
+                            queued.decrementAndGet();
+                        }
+                    });
                 } catch (RejectedExecutionException e) {
+                    queued.decrementAndGet();
                     LOG.warnf("refresh-guard: reuse alert email for family %s not sent: the server is shutting down",
                             alert.familyId());
                 }

@@ -32,6 +32,18 @@ public final class AlertVocabulary {
     public static final String USER_ID = "user_id";
     public static final String CLIENT_ID = "client_id";
     public static final String FAMILIES_REVOKED = "families_revoked";
+    // The evidence of a reuse alert and its verdict (likely-retry, likely-theft, inconclusive): true, false or unknown.
+    public static final String VERDICT = "verdict";
+    public static final String SAME_IP = "same_ip";
+    public static final String SAME_USER_AGENT = "same_user_agent";
+    public static final String SAME_DPOP_KEY = "same_dpop_key";
+    public static final String SAME_SESSION = "same_session";
+    /** The reuses the family's current incident counted so far, this one included. */
+    public static final String INCIDENT_COUNT = "incident_count";
+    /** What revealed the reuse: {@code rotated-token} (presented again) or {@code dpop-key} (another DPoP key). */
+    public static final String SIGNAL = "signal";
+    public static final String SIGNAL_ROTATED = "rotated-token";
+    public static final String SIGNAL_DPOP_KEY = "dpop-key";
 
     /** The text of the {@link #GRACE_REPLAY} detail and of an unknown alert fact. */
     public static final String TRUE = "true";

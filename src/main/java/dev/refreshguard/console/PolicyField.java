@@ -19,6 +19,8 @@ import dev.refreshguard.policy.ReuseAction;
 enum PolicyField {
     ROTATION(Attribute.ROTATION, "Rotation", List.of("on", "off")),
     REUSE_ACTION(Attribute.REUSE_ACTION, "Reuse action", ReuseAction.words()),
+    REUSE_ACTION_LIKELY_RETRY(Attribute.REUSE_ACTION_LIKELY_RETRY, "Reuse action when likely retry", ReuseAction.likelyRetryWords()),
+    REUSE_RETRY_SECONDS(Attribute.REUSE_RETRY_SECONDS, "Retry seconds", null),
     GRACE_SECONDS(Attribute.GRACE_SECONDS, "Grace seconds", null),
     IDLE_SECONDS(Attribute.IDLE_SECONDS, "Idle seconds", null),
     MAX_SECONDS(Attribute.MAX_SECONDS, "Max seconds", null),

@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import org.keycloak.common.util.Time;
 import org.keycloak.events.Details;
+import org.keycloak.events.Errors;
 import org.keycloak.events.Event;
 import org.keycloak.events.EventBuilder;
 import org.keycloak.events.EventListenerProvider;
@@ -19,11 +20,16 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.representations.RefreshToken;
+import org.keycloak.jose.jwk.JWK;
+import org.keycloak.util.JWKSUtils;
+
+import jakarta.ws.rs.core.HttpHeaders;
 import org.keycloak.util.TokenUtil;
 
 import dev.refreshguard.GuardProviderFactory;
 import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.policy.Protection;
+import dev.refreshguard.policy.ReuseAction;
 import dev.refreshguard.reuse.Presenter;
 import dev.refreshguard.reuse.ReuseResponse;
 import dev.refreshguard.reuse.Revocation;
@@ -60,6 +66,11 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
             if (event.getType() == EventType.REVOKE_GRANT && event.getError() == null && event.getSessionId() != null
                     && event.getDetails() != null && event.getDetails().containsKey(Details.REFRESH_TOKEN_ID)) {
                 revokeFamiliesOfRevokedGrant(event);
+            } else if (event.getType() == EventType.REFRESH_TOKEN_ERROR && Errors.INVALID_TOKEN.equals(event.getError())) {
+                String proofKey = proofKeyThumbprint();
+                if (proofKey != null) {
+                    otherDpopKey(event, proofKey);
+                }
             } else if (event.getType() == EventType.LOGOUT && event.getError() == null && event.getSessionId() != null) {
                 RefreshGuard.of(session).store().revocations().endOnlineSession(event.getRealmId(), event.getSessionId(), Time.currentTime());
             }
@@ -100,8 +111,73 @@ public final class GuardEventListenerFactory implements EventListenerProviderFac
                         .detail(Details.REASON, "refresh token reuse at the revocation endpoint");
                 String userAgent = session.getContext().getRequestHeaders() == null ? null
                         : session.getContext().getRequestHeaders().getHeaderString("User-Agent");
-                new ReuseResponse(session, realm, guard.policy(client), new Presenter(client.getClientId(), event.getIpAddress(), userAgent))
+                new ReuseResponse(session, realm, guard.policy(client), new Presenter(client.getClientId(), event.getIpAddress(), userAgent,
+                        null, presented == null ? null : presented.getSessionId()))
                         .alertAtRevocation(reused, alert, new Revocation.Result(sessions, families));
+            }
+        }
+
+        /**
+         * Issue 26, point 2: Keycloak refuses a DPoP-bound refresh token presented with a proof of another key (in
+         * {@code TokenManager.verifyRefreshToken}, before any refresh-token provider runs) and raises only this
+         * {@code invalid_token} event. Whoever holds the token but not its key is not its owner: the reuse alert is
+         * raised with verdict {@code likely-theft}, and the family's reuse action applies. Only a token whose signature
+         * verifies (so no one can aim this at a family by forging claims), of this client, bound to a key.
+         */
+        private void otherDpopKey(Event event, String proofKey) {
+            RealmModel realm = session.getContext().getRealm();
+            if (realm == null || Protection.of(realm) != Protection.ON) {
+                return;
+            }
+            String jwt = session.getContext().getHttpRequest().getDecodedFormParameters().getFirst("refresh_token");
+            RefreshToken token = jwt == null || jwt.length() > 16_384 ? null : session.tokens().decode(jwt, RefreshToken.class);
+            if (token == null || token.getConfirmation() == null || token.getConfirmation().getKeyThumbprint() == null
+                    || proofKey.equals(token.getConfirmation().getKeyThumbprint()) || !token.isActive()) {
+                return;
+            }
+            ClientModel client = session.clients().getClientByClientId(realm, event.getClientId());
+            Optional<FamilyClaims> claims = FamilyClaims.of(token);
+            if (client == null || !client.getClientId().equals(token.getIssuedFor()) || claims.isEmpty()) {
+                return;
+            }
+            RefreshGuard guard = RefreshGuard.of(session);
+            long now = Time.currentTime();
+            Optional<RotationOutcome.Reused> reused = guard.store().ledger()
+                    .presentedWithOtherKey(claims.get().familyId(), claims.get().generation(), now);
+            if (reused.isEmpty()) {
+                return;
+            }
+            String userAgent = session.getContext().getRequestHeaders() == null ? null
+                    : session.getContext().getRequestHeaders().getHeaderString("User-Agent");
+            ReuseResponse response = new ReuseResponse(session, realm, guard.policy(client),
+                    new Presenter(client.getClientId(), event.getIpAddress(), userAgent, proofKey, token.getSessionId()));
+            ReuseResponse.Judgement judged = response.judge(reused.get(), true);
+            EventBuilder alert = new EventBuilder(realm, session, session.getContext().getConnection())
+                    .event(EventType.REFRESH_TOKEN).client(client).user(token.getSubject()).session(token.getSessionId());
+            if (judged.action() == ReuseAction.ALERT_ONLY) {
+                // Keycloak refuses the request anyway: alert-only only means that nothing is revoked.
+                response.alertOnly(reused.get(), judged, alert);
+            } else {
+                response.revokeAndAlert(reused.get(), judged, alert, now);
+            }
+        }
+
+        /**
+         * The thumbprint of the key in the request's DPoP proof. Keycloak sends error events from a session of its own
+         * (same request context, none of the request session's attributes), so the proof is read from the header; its
+         * signature was verified by Keycloak before the grant ran, or the grant would have failed with another error.
+         */
+        private String proofKeyThumbprint() {
+            HttpHeaders headers = session.getContext().getRequestHeaders();
+            String proof = headers == null ? null : headers.getHeaderString("DPoP");
+            if (proof == null || proof.length() > 8192) {
+                return null;
+            }
+            try {
+                JWK key = new JWSInput(proof).getHeader().getKey();
+                return key == null ? null : JWKSUtils.computeThumbprint(key);
+            } catch (JWSInputException | RuntimeException e) {
+                return null;
             }
         }
 

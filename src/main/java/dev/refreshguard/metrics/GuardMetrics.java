@@ -16,8 +16,14 @@ public final class GuardMetrics {
 
     private final MeterRegistry registry = Metrics.globalRegistry;
 
-    public void reuse(String realmName, String clientId, String action) {
-        counter(Meter.REUSE, "realm", realmName, "client", clientId, "action", action).increment();
+    /** Every reuse, with the action taken and the verdict (likely-retry, likely-theft, inconclusive). */
+    public void reuse(String realmName, String clientId, String action, String verdict) {
+        counter(Meter.REUSE, "realm", realmName, "client", clientId, "action", action, "verdict", verdict).increment();
+    }
+
+    /** A reuse alert letter not sent because the mail queue was full. */
+    public void alertMailDropped(String realmName) {
+        counter(Meter.ALERT_MAIL_DROPPED, "realm", realmName).increment();
     }
 
     public void graceReplay(String realmName, String clientId) {
@@ -54,7 +60,10 @@ public final class GuardMetrics {
 
     /** Every refresh-guard counter, with the description Prometheus shows as {@code # HELP}. */
     private enum Meter {
-        REUSE("refresh.guard.reuse", "Refresh token reuses detected (one per alert), by the reuse action taken"),
+        REUSE("refresh.guard.reuse", "Refresh token reuses detected (every replay, also those an incident folds into one alert),"
+                + " by the reuse action taken and the verdict"),
+        ALERT_MAIL_DROPPED("refresh.guard.alert.mail.dropped",
+                "Reuse alerts whose letters were not sent because the alert mail queue was full"),
         GRACE_REPLAY("refresh.guard.grace.replay", "Refreshes answered with the same successor token inside the grace window"),
         FAMILY_REVOKED("refresh.guard.family.revoked",
                 "Refresh token families revoked (reuse, revocation endpoint, admin, session-wide actions), by the family's client"),

@@ -11,6 +11,11 @@ public enum Attribute {
     ROTATION("refresh.guard.rotation", "on", "'on' or 'off'", false),
     REUSE_ACTION("refresh.guard.reuse.action", "revoke-family",
             "one of revoke-family, revoke-user-session, revoke-all-sessions, alert-only", false),
+    /** The action for a reuse judged likely-retry; unset: the reuse action, so the verdict never weakens it by default. */
+    REUSE_ACTION_LIKELY_RETRY("refresh.guard.reuse.action.likely-retry", null,
+            "one of revoke-family, revoke-user-session, revoke-all-sessions, alert-only, refuse (unset: the reuse action)", false),
+    /** How soon after a token's rotation a presentation from the same address and User-Agent is judged likely-retry. */
+    REUSE_RETRY_SECONDS("refresh.guard.reuse.retry.seconds", "10", "an integer from 0 to 300", false),
     GRACE_SECONDS("refresh.guard.grace.seconds", "0", "an integer from 0 to 300", false),
     IDLE_SECONDS("refresh.guard.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
     MAX_SECONDS("refresh.guard.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
@@ -70,7 +75,8 @@ public enum Attribute {
         return switch (this) {
             case ROTATION -> raw.equals("on") || raw.equals("off");
             case REUSE_ACTION -> ReuseAction.fromWord(raw).isPresent();
-            case GRACE_SECONDS -> integerIn(raw, 0, 300);
+            case REUSE_ACTION_LIKELY_RETRY -> ReuseAction.fromLikelyRetryWord(raw).isPresent();
+            case GRACE_SECONDS, REUSE_RETRY_SECONDS -> integerIn(raw, 0, 300);
             case IDLE_SECONDS, MAX_SECONDS, OFFLINE_IDLE_SECONDS, OFFLINE_MAX_SECONDS -> integerIn(raw, 0, MAX_SECONDS_VALUE);
             case NOTIFY_USER -> raw.equals("true") || raw.equals("false");
             case ALERT_EMAIL -> raw.length() <= 254 && EMAIL.matcher(raw).matches();

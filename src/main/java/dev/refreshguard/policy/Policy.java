@@ -19,6 +19,8 @@ public final class Policy {
     private final List<String> clientProblems;
     private final boolean rotation;
     private final ReuseAction reuseAction;
+    private final ReuseAction likelyRetryAction;
+    private final int retrySeconds;
     private final int graceSeconds;
     private final int idleSeconds;
     private final int maxSeconds;
@@ -32,6 +34,10 @@ public final class Policy {
         this.clientProblems = List.copyOf(clientProblems);
         this.rotation = "on".equals(value(Attribute.ROTATION));
         this.reuseAction = ReuseAction.fromWord(value(Attribute.REUSE_ACTION)).orElse(ReuseAction.REVOKE_FAMILY);
+        String likelyRetry = value(Attribute.REUSE_ACTION_LIKELY_RETRY);
+        this.likelyRetryAction = likelyRetry == null ? reuseAction
+                : ReuseAction.fromLikelyRetryWord(likelyRetry).orElse(reuseAction);
+        this.retrySeconds = Integer.parseInt(value(Attribute.REUSE_RETRY_SECONDS));
         this.graceSeconds = Integer.parseInt(value(Attribute.GRACE_SECONDS));
         this.idleSeconds = Integer.parseInt(value(Attribute.IDLE_SECONDS));
         this.maxSeconds = Integer.parseInt(value(Attribute.MAX_SECONDS));
@@ -109,13 +115,13 @@ public final class Policy {
      */
     public static List<String> problemsBeyondClient(Function<String, String> clientAttribute, Function<String, String> storedValue) {
         List<String> problems = new ArrayList<>();
-        for (Attribute attribute : List.of(Attribute.REUSE_ACTION, Attribute.NOTIFY_USER)) {
-            String wide = attribute == Attribute.REUSE_ACTION ? ReuseAction.REVOKE_ALL_SESSIONS.word() : "true";
+        for (Attribute attribute : List.of(Attribute.REUSE_ACTION, Attribute.REUSE_ACTION_LIKELY_RETRY, Attribute.NOTIFY_USER)) {
+            String wide = attribute == Attribute.NOTIFY_USER ? "true" : ReuseAction.REVOKE_ALL_SESSIONS.word();
             String value = present(clientAttribute.apply(attribute.key()));
             if (wide.equalsIgnoreCase(value == null ? "" : value)
                     && !wide.equalsIgnoreCase(String.valueOf(present(storedValue.apply(attribute.key()))))) {
                 problems.add(attribute.key() + " '" + value + "' reaches beyond this client"
-                        + (attribute == Attribute.REUSE_ACTION ? " (every session of the user, in every client)" : " (emails the user)")
+                        + (attribute != Attribute.NOTIFY_USER ? " (every session of the user, in every client)" : " (emails the user)")
                         + ": only an admin who may manage the realm (manage-realm) can set it on a client; set it on the"
                         + " realm instead, or ask a realm admin");
             }
@@ -212,6 +218,19 @@ public final class Policy {
 
     public ReuseAction reuseAction() {
         return reuseAction;
+    }
+
+    /**
+     * The action for a reuse with this verdict: the reuse action, unless the client (or realm) chose another one for
+     * {@code likely-retry}. Any other verdict always gets the reuse action.
+     */
+    public ReuseAction reuseAction(boolean likelyRetry) {
+        return likelyRetry ? likelyRetryAction : reuseAction;
+    }
+
+    /** Seconds after a rotation within which the same address and User-Agent make a reuse likely-retry. */
+    public int retrySeconds() {
+        return retrySeconds;
     }
 
     public int graceSeconds() {

@@ -9,7 +9,12 @@ public enum ReuseAction {
     REVOKE_FAMILY("revoke-family"),
     REVOKE_USER_SESSION("revoke-user-session"),
     REVOKE_ALL_SESSIONS("revoke-all-sessions"),
-    ALERT_ONLY("alert-only");
+    ALERT_ONLY("alert-only"),
+    /**
+     * Refuse the presented token and raise the alert, revoking nothing: only for a reuse judged {@code likely-retry}
+     * ({@code refresh.guard.reuse.action.likely-retry}), never a value of {@code refresh.guard.reuse.action}.
+     */
+    REFUSE("refuse");
 
     private final String word;
 
@@ -21,12 +26,23 @@ public enum ReuseAction {
         return word;
     }
 
-    /** Every action's word, in declaration order (the default first). */
+    /** The words of {@code refresh.guard.reuse.action}, in declaration order (the default first). */
     public static List<String> words() {
+        return Arrays.stream(values()).filter(a -> a != REFUSE).map(ReuseAction::word).toList();
+    }
+
+    /** The words of {@code refresh.guard.reuse.action.likely-retry}: every action, and {@code refuse}. */
+    public static List<String> likelyRetryWords() {
         return Arrays.stream(values()).map(ReuseAction::word).toList();
     }
 
+    /** An action of {@code refresh.guard.reuse.action}. */
     public static Optional<ReuseAction> fromWord(String word) {
+        return Arrays.stream(values()).filter(a -> a != REFUSE && a.word.equals(word)).findFirst();
+    }
+
+    /** An action of {@code refresh.guard.reuse.action.likely-retry}. */
+    public static Optional<ReuseAction> fromLikelyRetryWord(String word) {
         return Arrays.stream(values()).filter(a -> a.word.equals(word)).findFirst();
     }
 }

@@ -34,6 +34,11 @@ final class RefreshErrors {
         return refuse("Refresh token reuse detected: this token was already used, so its family is revoked");
     }
 
+    /** A reuse judged likely-retry where the client chose {@code refuse}: refused, nothing revoked. */
+    CorsErrorResponseException reusedNotRevoked() {
+        return refuse("Refresh token reuse detected: this token was already used; use its successor");
+    }
+
     /** The refusal a ledger outcome that is neither served nor reuse calls for. */
     CorsErrorResponseException refusal(RotationOutcome outcome) {
         if (outcome instanceof RotationOutcome.Revoked revoked) {

@@ -13,6 +13,8 @@ import org.keycloak.protocol.oidc.grants.OAuth2GrantType;
 import org.keycloak.representations.AccessToken;
 import org.keycloak.representations.AccessTokenResponse;
 import org.keycloak.representations.RefreshToken;
+import org.keycloak.representations.dpop.DPoP;
+import org.keycloak.services.util.DPoPUtil;
 import org.keycloak.util.TokenUtil;
 
 import dev.refreshguard.alert.AlertVocabulary;
@@ -20,6 +22,7 @@ import dev.refreshguard.family.FamilyClaims;
 import dev.refreshguard.policy.Lifetimes;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.PolicyReader;
+import dev.refreshguard.policy.ReuseAction;
 import dev.refreshguard.policy.Protection;
 import dev.refreshguard.reuse.Presenter;
 import dev.refreshguard.reuse.ReuseResponse;
@@ -27,6 +30,7 @@ import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
 import dev.refreshguard.store.FamilyLedger;
 import dev.refreshguard.store.NewFamily;
+import dev.refreshguard.store.Presentation;
 import dev.refreshguard.store.RotationOutcome;
 
 /**
@@ -65,6 +69,8 @@ final class RefreshStep {
     private FamilyClaims successor;
     private long successorExp;
     private RotationOutcome outcome;
+    /** Set for a reuse: its evidence, verdict and the action the policy takes for that verdict. */
+    private ReuseResponse.Judgement judged;
     private Answer answer;
 
     private RefreshStep(KeycloakSession session, RefreshGuard guard, OAuth2GrantType.Context grant, Policy policy,
@@ -174,7 +180,7 @@ final class RefreshStep {
         successorExp = successorToken.getExp() == null ? 0 : successorToken.getExp();
         try {
             outcome = ledgerStep();
-            answer = Answer.of(outcome, protection, policy.reuseAction());
+            answer = Answer.of(outcome, protection, actionFor(outcome));
             act(successorToken);
         } catch (RuntimeException e) {
             // A family locked by a dead node's transaction (a bounded wait) or the database gone: 503. Refusals pass.
@@ -204,8 +210,17 @@ final class RefreshStep {
             // Rotation off: every token of a live family may be used (the ledger only counts which was issued last).
             outcome = new RotationOutcome.Current();
         }
-        answer = Answer.of(outcome, protection, policy.reuseAction());
+        answer = Answer.of(outcome, protection, actionFor(outcome));
         act(null);
+    }
+
+    /** The reuse action for this outcome: a reuse is judged first, since its verdict may choose the action. */
+    private ReuseAction actionFor(RotationOutcome outcome) {
+        if (outcome instanceof RotationOutcome.Reused reused && protection == Protection.ON) {
+            judged = reuseResponse().judge(reused);
+            return judged.action();
+        }
+        return policy.reuseAction();
     }
 
     void afterEncoding(AccessTokenResponse response) {
@@ -248,11 +263,11 @@ final class RefreshStep {
     private RotationOutcome ledgerStep() {
         FamilyLedger ledger = guard.store().ledger();
         if (adoption != null) {
-            return ledger.adopt(adoption, stale, presentedJwt, now, remoteAddr(), graceSeconds(), policy.rotation());
+            return ledger.adopt(adoption, stale, presentedJwt, now, presentation(), graceSeconds(), policy.rotation());
         }
         return policy.rotation()
-                ? ledger.rotate(presented.familyId(), presented.generation(), presentedJwt, now, remoteAddr(), graceSeconds())
-                : ledger.keep(presented.familyId(), now, remoteAddr());
+                ? ledger.rotate(presented.familyId(), presented.generation(), presentedJwt, now, presentation(), graceSeconds())
+                : ledger.keep(presented.familyId(), now, presentation());
     }
 
     private void refuseIfExpired(FamilyClaims claims) {
@@ -278,11 +293,11 @@ final class RefreshStep {
             case SERVE_UNROTATED -> serveUnrotated(successorToken);
             case ALERT_AND_SERVE_UNROTATED -> {
                 serveUnrotated(successorToken);
-                reuseResponse().alertOnly((RotationOutcome.Reused) outcome, errors.event());
+                reuseResponse().alertOnly((RotationOutcome.Reused) outcome, judged, errors.event());
             }
             case REVOKE_AND_REFUSE -> {
-                reuseResponse().revokeAndAlert((RotationOutcome.Reused) outcome, policy.reuseAction(), errors.event(), now);
-                throw errors.reused();
+                reuseResponse().revokeAndAlert((RotationOutcome.Reused) outcome, judged, errors.event(), now);
+                throw judged.action() == ReuseAction.REFUSE ? errors.reusedNotRevoked() : errors.reused();
             }
             case REFUSE -> throw errors.refusal(outcome);
         }
@@ -296,8 +311,23 @@ final class RefreshStep {
     }
 
     private ReuseResponse reuseResponse() {
-        return new ReuseResponse(session, grant.getRealm(), policy,
-                new Presenter(grant.getClient().getClientId(), remoteAddr(), grant.getHeaders().getHeaderString("User-Agent")));
+        return new ReuseResponse(session, grant.getRealm(), policy, new Presenter(grant.getClient().getClientId(), remoteAddr(),
+                userAgent(), keyThumbprint(), presentedToken.getSessionId()));
+    }
+
+    /** Who presents the token, as the ledger records it with the rotation: a hash of the User-Agent, the DPoP key. */
+    private Presentation presentation() {
+        return Presentation.of(remoteAddr(), userAgent(), keyThumbprint());
+    }
+
+    private String userAgent() {
+        return grant.getHeaders().getHeaderString("User-Agent");
+    }
+
+    /** The thumbprint of the request's DPoP proof key, which Keycloak verified before the refresh; null without one. */
+    private String keyThumbprint() {
+        DPoP proof = session.getAttribute(DPoPUtil.DPOP_SESSION_ATTRIBUTE, DPoP.class);
+        return proof == null ? null : proof.getThumbprint();
     }
 
     /** What names a token from before protection: its jti (Keycloak always sets one; session and iat otherwise). */

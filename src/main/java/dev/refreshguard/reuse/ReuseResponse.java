@@ -11,11 +11,17 @@ import org.keycloak.executors.ExecutorsProvider;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 
+import dev.refreshguard.alert.AlertVocabulary;
+import dev.refreshguard.alert.Evidence;
+import dev.refreshguard.alert.Incident;
 import dev.refreshguard.alert.ReuseAlert;
+import dev.refreshguard.alert.Verdict;
 import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.ReuseAction;
 import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
+import dev.refreshguard.store.IncidentState;
+import dev.refreshguard.store.Presentation;
 import dev.refreshguard.store.RevocationReason;
 import dev.refreshguard.store.RotationOutcome.Reused;
 
@@ -50,11 +56,39 @@ public final class ReuseResponse {
         return Revocation.of(action).apply(new RevocationScope(session, realm, family, RevocationReason.REUSE, now, detached));
     }
 
+    /** The evidence of a reuse, the verdict from it, and the action the client's policy takes for that verdict. */
+    public record Judgement(Evidence evidence, Verdict verdict, ReuseAction action, String signal) {
+    }
+
+    /** Judges a reuse detected by the ledger (a rotated-away token presented again). */
+    public Judgement judge(Reused reuse) {
+        return judge(reuse, false);
+    }
+
     /**
-     * The reuse is refused: revoke by the action, raise the alert on the request's own event (which the refusal then
-     * reports), and redo both after a rollback. {@code now} is the request's time, so a redo revokes "as of" it.
+     * Judges a reuse: compares the presenter with whoever used the presented token first. {@code otherKey}: the token
+     * was presented with a DPoP key other than the one it is bound to, which is theft whatever else matches.
      */
-    public void revokeAndAlert(Reused reuse, ReuseAction action, EventBuilder event, long now) {
+    public Judgement judge(Reused reuse, boolean otherKey) {
+        Presentation first = reuse.firstUse();
+        Presentation now = Presentation.of(presenter.ip(), presenter.userAgent(), presenter.keyThumbprint());
+        Evidence evidence = new Evidence(
+                first == null ? null : Evidence.same(first.ip(), now.ip()),
+                first == null ? null : Evidence.same(first.userAgentHash(), now.userAgentHash()),
+                otherKey ? Boolean.FALSE : first == null ? null : Evidence.sameKey(first.keyThumbprint(), now.keyThumbprint()),
+                reuse.secondsSinceRotation(),
+                presenter.sessionId() == null ? null : presenter.sessionId().equals(reuse.family().sessionId()));
+        Verdict verdict = Verdict.of(evidence, policy.retrySeconds());
+        return new Judgement(evidence, verdict, policy.reuseAction(verdict == Verdict.LIKELY_RETRY),
+                otherKey ? AlertVocabulary.SIGNAL_DPOP_KEY : AlertVocabulary.SIGNAL_ROTATED);
+    }
+
+    /**
+     * The reuse is refused: revoke by the judged action, raise the alert on the request's own event (which the refusal
+     * then reports), and redo both after a rollback. {@code now} is the request's time, so a redo revokes "as of" it.
+     */
+    public void revokeAndAlert(Reused reuse, Judgement judged, EventBuilder event, long now) {
+        ReuseAction action = judged.action();
         Revocation.Result revoked;
         try {
             revoked = revoke(session, realm, reuse.family(), action, now, false);
@@ -67,9 +101,9 @@ public final class ReuseResponse {
             revoked = new Revocation.Result(0, 0);
         }
         EventBuilder alertEvent = event.removeDetail(Details.UPDATED_REFRESH_TOKEN_ID).detail(Details.REASON, "refresh token reuse");
-        raise(reuse, action, revoked, alertEvent);
+        boolean reported = raise(reuse, judged, action, revoked, alertEvent);
         session.getTransactionManager().enlistAfterCompletion(new DurableRevocation(session.getKeycloakSessionFactory(),
-                realm.getId(), reuse.family(), action, now, alertEvent.getEvent().clone(),
+                realm.getId(), reuse.family(), action, now, reported ? alertEvent.getEvent().clone() : null,
                 session.getProvider(ExecutorsProvider.class).getExecutor(REDO_EXECUTOR)));
     }
 
@@ -78,20 +112,26 @@ public final class ReuseResponse {
      * revocation ran already, {@code revoked} says what it did), and the reuse is raised like any other.
      */
     public void alertAtRevocation(Reused reuse, EventBuilder event, Revocation.Result revoked) {
-        raise(reuse, ReuseAction.REVOKE_FAMILY, revoked, event);
+        raise(reuse, judge(reuse), ReuseAction.REVOKE_FAMILY, revoked, event);
     }
 
     /** alert-only: nothing is revoked and the request is served, so the alert gets an event of its own. */
-    public void alertOnly(Reused reuse, EventBuilder event) {
-        raise(reuse, ReuseAction.ALERT_ONLY, new Revocation.Result(0, 0),
+    public void alertOnly(Reused reuse, Judgement judged, EventBuilder event) {
+        raise(reuse, judged, ReuseAction.ALERT_ONLY, new Revocation.Result(0, 0),
                 event.clone().removeDetail(Details.UPDATED_REFRESH_TOKEN_ID));
     }
 
-    private void raise(Reused reuse, ReuseAction action, Revocation.Result revoked, EventBuilder event) {
+    /** Counts the reuse into the family's incident and raises the alert; true when its event was sent (reported). */
+    private boolean raise(Reused reuse, Judgement judged, ReuseAction action, Revocation.Result revoked, EventBuilder event) {
         Family family = reuse.family();
+        Incident incident = Incident.next(reuse.incident().startedAt(), reuse.incident().count(), Time.currentTime());
+        RefreshGuard guard = RefreshGuard.of(session);
+        guard.store().ledger().recordIncident(family.id(), new IncidentState(incident.startedAt(), incident.count()), presenter.ip());
         ReuseAlert alert = new ReuseAlert(Time.currentTimeMillis(), realm.getName(), presenter.clientId(), family.userId(),
                 family.sessionId(), presenter.ip(), presenter.userAgent(), family.id(), reuse.presentedGeneration(),
-                family.generation(), reuse.secondsSinceRotation(), reuse.firstUseIp(), action.word(), revoked.sessions());
-        RefreshGuard.of(session).alerts().reuse(session, event, alert, policy);
+                family.generation(), reuse.secondsSinceRotation(), reuse.firstUseIp(), action.word(), revoked.sessions(),
+                judged.evidence(), judged.verdict(), incident, judged.signal());
+        guard.alerts().reuse(session, event, alert, policy);
+        return incident.reported();
     }
 }

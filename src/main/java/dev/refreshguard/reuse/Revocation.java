@@ -20,7 +20,7 @@ public sealed interface Revocation permits RevokeFamily, RevokeUserSession, Revo
             case REVOKE_FAMILY -> new RevokeFamily();
             case REVOKE_USER_SESSION -> new RevokeUserSession();
             case REVOKE_ALL_SESSIONS -> new RevokeAllSessions();
-            case ALERT_ONLY -> new AlertOnly();
+            case ALERT_ONLY, REFUSE -> new AlertOnly();
         };
     }
 }

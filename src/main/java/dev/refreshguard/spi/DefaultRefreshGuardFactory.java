@@ -51,7 +51,7 @@ public final class DefaultRefreshGuardFactory implements RefreshGuardFactory, Gu
         ledger = LedgerSettings.from(config);
         policies = new PolicyReader();
         metrics = new GuardMetrics();
-        alerts = new AlertChannels(new AlertMail(), metrics);
+        alerts = new AlertChannels(new AlertMail(metrics), metrics);
     }
 
     @Override

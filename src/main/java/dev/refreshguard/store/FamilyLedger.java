@@ -33,10 +33,13 @@ public final class FamilyLedger {
             + " CREATED_AT, ROTATED_AT, ROTATED_BY_IP, STATE, STOPPED_AT, REVOKED_REASON";
     private static final String INSERT_VALUES
             = ":id, :realm, :client, :user, :session, :offline, :parent, 0, :now, :now, :ip, 'ACTIVE', 0, NULL";
+    /** Also records who used the token it rotates away (issue 26): the same one statement, two more columns. */
     private static final String ROTATE = "UPDATE RG_FAMILY SET GENERATION = ?, ROTATED_AT = ?, ROTATED_BY_IP = ?,"
-            + " SUCCESSOR = '', SUCCESSOR_EXP = 0 WHERE ID = ? AND GENERATION = ? AND STATE = 'ACTIVE'";
-    /** A family as the rotate step judges it: with its sealed grace successor. */
-    private static final Columns JUDGED = Family.COLUMNS.plus("SUCCESSOR", "SUCCESSOR_EXP");
+            + " ROTATED_BY_UA = ?, ROTATED_BY_JKT = ?, SUCCESSOR = '', SUCCESSOR_EXP = 0"
+            + " WHERE ID = ? AND GENERATION = ? AND STATE = 'ACTIVE'";
+    /** A family as the rotate step judges it: with its sealed grace successor, the first-use evidence, the incident. */
+    private static final Columns JUDGED = Family.COLUMNS.plus("SUCCESSOR", "SUCCESSOR_EXP", "ROTATED_BY_UA", "ROTATED_BY_JKT",
+            "INCIDENT_AT", "INCIDENT_COUNT");
 
     private final EntityManager em;
     /** Asked only by an adoption, the one step whose SQL differs between databases. */
@@ -69,10 +72,10 @@ public final class FamilyLedger {
      *                 judged against a family that an earlier presentation adopted
      * @param rotating false when the client's policy does not rotate: the family is only recorded
      */
-    public RotationOutcome adopt(NewFamily f, boolean stale, String presentedToken, long now, String ip, int graceSeconds,
+    public RotationOutcome adopt(NewFamily f, boolean stale, String presentedToken, long now, Presentation by, int graceSeconds,
                                  boolean rotating) {
         insertAdopted(f, stale);
-        RotationOutcome outcome = rotating ? rotate(f.id(), 0, presentedToken, now, ip, graceSeconds) : keep(f.id(), now, ip);
+        RotationOutcome outcome = rotating ? rotate(f.id(), 0, presentedToken, now, by, graceSeconds) : keep(f.id(), now, by);
         return stale && outcome instanceof Unknown ? new Stale() : outcome;
     }
 
@@ -114,7 +117,7 @@ public final class FamilyLedger {
         if (family.generation() == generation) {
             return new RotationOutcome.Current();
         }
-        return family.generation() < generation ? new Unknown(familyId) : reused(family, generation, now);
+        return family.generation() < generation ? new Unknown(familyId) : reused(found.get(), family, generation, now);
     }
 
     private static Query bind(Query insert, NewFamily f) {
@@ -135,11 +138,11 @@ public final class FamilyLedger {
      *
      * @param presentedToken the refresh token as the client sent it: the key that opens a sealed successor
      */
-    public RotationOutcome rotate(String familyId, int generation, String presentedToken, long now, String ip, int graceSeconds) {
+    public RotationOutcome rotate(String familyId, int generation, String presentedToken, long now, Presentation by, int graceSeconds) {
         if (!Sql.plausibleId(familyId)) {
             return new Unknown(familyId);
         }
-        if (rotateRow(familyId, generation, now, Sql.clip(ip)) == 1) {
+        if (rotateRow(familyId, generation, now, by) == 1) {
             return new Rotated();
         }
         return judge(familyId, generation, presentedToken, now, graceSeconds);
@@ -151,13 +154,13 @@ public final class FamilyLedger {
      * and walk every entity type Keycloak maps to evict caches after the write — work that this one statement on a
      * table no entity maps does not need, on every refresh.
      */
-    private int rotateRow(String familyId, int generation, long now, String ip) {
+    private int rotateRow(String familyId, int generation, long now, Presentation by) {
         if (Sql.LOG.isDebugEnabled()) {
             Sql.LOG.debug(ROTATE);
         }
         connected = false;
         try {
-            return em.callWithConnection((Connection connection) -> rotateRow(connection, familyId, generation, now, ip));
+            return em.callWithConnection((Connection connection) -> rotateRow(connection, familyId, generation, now, by));
         } catch (RuntimeException e) {
             // Usually the request's first statement: when the pool cannot hand out a live connection (the database
             // went away under it), the driver's error may carry no SQL state at all, e.g. Agroal's "Failed to enlist".
@@ -165,7 +168,7 @@ public final class FamilyLedger {
         }
     }
 
-    private int rotateRow(Connection connection, String familyId, int generation, long now, String ip) throws SQLException {
+    private int rotateRow(Connection connection, String familyId, int generation, long now, Presentation by) throws SQLException {
         connected = true;
         try (PreparedStatement update = connection.prepareStatement(ROTATE)) {
             // The row lock of a dead transaction must not hold a worker thread: the timeout rides on this
@@ -173,9 +176,11 @@ public final class FamilyLedger {
             LockWait.bounded(update, lockTimeoutSeconds);
             update.setInt(1, generation + 1);
             update.setLong(2, now);
-            update.setString(3, ip);
-            update.setString(4, familyId);
-            update.setInt(5, generation);
+            update.setString(3, Sql.clip(by.ip()));
+            update.setString(4, Sql.orEmpty(by.userAgentHash()));
+            update.setString(5, Sql.orEmpty(by.keyThumbprint()));
+            update.setString(6, familyId);
+            update.setInt(7, generation);
             return update.executeUpdate();
         }
     }
@@ -199,7 +204,7 @@ public final class FamilyLedger {
      * usable while rotation is off, but the ledger knows which token was issued last, so that switching rotation on
      * lets exactly that one win the first rotation.
      */
-    public RotationOutcome keep(String familyId, long now, String ip) {
+    public RotationOutcome keep(String familyId, long now, Presentation by) {
         Optional<Family> family = Sql.plausibleId(familyId) ? lockedRow(familyId).map(Family::of) : Optional.empty();
         if (family.isEmpty()) {
             return new Unknown(familyId);
@@ -209,7 +214,7 @@ public final class FamilyLedger {
         }
         int generation = family.get().generation();
         // The row is locked by the read above: the rotate statement cannot miss.
-        rotateRow(familyId, generation, now, Sql.clip(ip));
+        rotateRow(familyId, generation, now, by);
         return new RotationOutcome.Kept(generation + 1);
     }
 
@@ -235,13 +240,46 @@ public final class FamilyLedger {
                 return new GraceReplay(successor.get(), row.number("SUCCESSOR_EXP"));
             }
         }
-        return reused(family, generation, now);
+        return reused(row, family, generation, now);
     }
 
-    private static Reused reused(Family family, int generation, long now) {
+    private static Reused reused(Columns.Row row, Family family, int generation, long now) {
+        IncidentState incident = new IncidentState(row.number("INCIDENT_AT"), row.integer("INCIDENT_COUNT"));
         return family.generation() == generation + 1
-                ? new Reused(family, generation, now - family.rotatedAt(), family.rotatedByIp())
-                : new Reused(family, generation, -1, null);
+                ? new Reused(family, generation, now - family.rotatedAt(),
+                        Presentation.stored(family.rotatedByIp(), row.optionalText("ROTATED_BY_UA"), row.optionalText("ROTATED_BY_JKT")),
+                        incident)
+                : new Reused(family, generation, -1, null, incident);
+    }
+
+    /**
+     * A token of the family presented with a DPoP key other than the one it is bound to (Keycloak refused it): judged
+     * like a reuse of that generation, on the locked row, so that the incident and the action follow. Empty when the
+     * family is unknown or revoked already.
+     */
+    public Optional<Reused> presentedWithOtherKey(String familyId, int generation, long now) {
+        Optional<Columns.Row> found = Sql.plausibleId(familyId) ? lockedRow(familyId) : Optional.empty();
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Family family = Family.of(found.get());
+        if (family.revoked() || family.generation() < generation) {
+            return Optional.empty();
+        }
+        return Optional.of(reused(found.get(), family, generation, now));
+    }
+
+    /**
+     * Records the family's reuse incident after a reuse: on the row the judging step locked, in the request's
+     * transaction, so that concurrent replays of one family count one after the other.
+     */
+    public void recordIncident(String familyId, IncidentState incident, String lastIp) {
+        em.createNativeQuery("UPDATE RG_FAMILY SET INCIDENT_AT = :at, INCIDENT_COUNT = :count, INCIDENT_IP = :ip WHERE ID = :id")
+                .setParameter("at", incident.startedAt())
+                .setParameter("count", incident.count())
+                .setParameter("ip", Sql.clip(lastIp))
+                .setParameter("id", familyId)
+                .executeUpdate();
     }
 
     /**

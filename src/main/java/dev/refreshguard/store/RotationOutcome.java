@@ -30,9 +30,17 @@ public sealed interface RotationOutcome {
      * The presented token was already rotated away: two parties hold it.
      *
      * @param secondsSinceRotation seconds since the presented token was rotated; -1 when it is older than the last rotation
-     * @param firstUseIp           the address that rotated the presented token; null when it is older than the last rotation
+     * @param firstUse             who used the presented token first (rotated it away); null when it is older than the
+     *                             last rotation
+     * @param incident             the family's reuse incident before this reuse (the row is locked by this transaction)
      */
-    record Reused(Family family, int presentedGeneration, long secondsSinceRotation, String firstUseIp) implements RotationOutcome {
+    record Reused(Family family, int presentedGeneration, long secondsSinceRotation, Presentation firstUse,
+                  IncidentState incident) implements RotationOutcome {
+
+        /** The address that rotated the presented token away; null when unknown. */
+        public String firstUseIp() {
+            return firstUse == null ? null : firstUse.ip();
+        }
     }
 
     /** The family was revoked earlier (reuse, logout of its sessions, an admin, the revocation endpoint). */

@@ -126,7 +126,8 @@ class AdminApiIT {
         JsonNode attributes = body.get("attributes");
         List<String> keys = new ArrayList<>();
         attributes.fieldNames().forEachRemaining(keys::add);
-        assertThat(keys).containsExactly("refresh.guard.rotation", "refresh.guard.reuse.action", "refresh.guard.grace.seconds",
+        assertThat(keys).containsExactly("refresh.guard.rotation", "refresh.guard.reuse.action",
+                "refresh.guard.reuse.action.likely-retry", "refresh.guard.reuse.retry.seconds", "refresh.guard.grace.seconds",
                 "refresh.guard.idle.seconds", "refresh.guard.max.seconds", "refresh.guard.offline.idle.seconds",
                 "refresh.guard.offline.max.seconds", "refresh.guard.notify.user", "refresh.guard.alert.email");
         assertThat(attributes.get("refresh.guard.grace.seconds").toString())

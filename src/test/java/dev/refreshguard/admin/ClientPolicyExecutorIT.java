@@ -35,8 +35,9 @@ class ClientPolicyExecutorIT {
     /** One profile and one policy, reconfigured by each test: a policy never names a profile that is gone. */
     private static final String PROFILE = "refresh-guard-test";
     private static final String POLICY = "refresh-guard-test";
-    private static final List<String> FIELDS = List.of("rotation", "reuse-action", "grace-seconds", "idle-seconds", "max-seconds",
-            "offline-idle-seconds", "offline-max-seconds", "notify-user");
+    private static final List<String> FIELDS = List.of("rotation", "reuse-action", "reuse-action-likely-retry",
+            "reuse-retry-seconds", "grace-seconds", "idle-seconds", "max-seconds", "offline-idle-seconds", "offline-max-seconds",
+            "notify-user");
 
     private TestRealm realm;
     private ClientPolicies policies;
@@ -69,6 +70,8 @@ class ClientPolicyExecutorIT {
         assertThat(names).containsExactlyElementsOf(FIELDS);
         assertThat(options(byName.get("reuse-action")))
                 .containsExactly("keep", "revoke-family", "revoke-user-session", "revoke-all-sessions", "alert-only");
+        assertThat(options(byName.get("reuse-action-likely-retry")))
+                .containsExactly("keep", "revoke-family", "revoke-user-session", "revoke-all-sessions", "alert-only", "refuse");
         assertThat(options(byName.get("rotation"))).containsExactly("keep", "on", "off");
         // The console names the Keycloak settings that override rotation, and where the effective value is shown.
         assertThat(byName.get("rotation").path("helpText").asText())
@@ -91,6 +94,8 @@ class ClientPolicyExecutorIT {
         configuration.put("offline-idle-seconds", "700");
         configuration.put("offline-max-seconds", "7200");
         configuration.put("notify-user", "true");
+        configuration.put("reuse-action-likely-retry", "refuse");
+        configuration.put("reuse-retry-seconds", "20");
         assertThat(policies.putProfile(PROFILE, configuration).status()).isEqualTo(204);
         policies.putPolicy(POLICY, PROFILE, ROLE);
         realm.addConfidentialClient("every", TestRealm.API_SECRET, Map.of());
@@ -102,10 +107,12 @@ class ClientPolicyExecutorIT {
         assertThat(saved.status()).as("%s", saved).isEqualTo(204);
 
         JsonNode attributes = realm.admin.client(realm.name, realm.clientUuids.get("every")).path("attributes");
-        Map<String, String> expected = Map.of("refresh.guard.rotation", "off", "refresh.guard.reuse.action", "revoke-user-session",
-                "refresh.guard.grace.seconds", "7", "refresh.guard.idle.seconds", "600", "refresh.guard.max.seconds", "3600",
-                "refresh.guard.offline.idle.seconds", "700", "refresh.guard.offline.max.seconds", "7200",
-                "refresh.guard.notify.user", "true");
+        Map<String, String> expected = new LinkedHashMap<>(Map.of("refresh.guard.rotation", "off", "refresh.guard.reuse.action",
+                "revoke-user-session", "refresh.guard.grace.seconds", "7", "refresh.guard.idle.seconds", "600",
+                "refresh.guard.max.seconds", "3600", "refresh.guard.offline.idle.seconds", "700",
+                "refresh.guard.offline.max.seconds", "7200", "refresh.guard.notify.user", "true"));
+        expected.put("refresh.guard.reuse.action.likely-retry", "refuse");
+        expected.put("refresh.guard.reuse.retry.seconds", "20");
         JsonNode effective = policy("every");
         expected.forEach((key, value) -> {
             assertThat(attributes.path(key).asText()).as("client attribute %s", key).isEqualTo(value);

@@ -23,7 +23,8 @@ class AlertThemeTest {
 
     private static final String THEME_ROOT = "theme/" + AlertLetters.THEME + "/email/";
     private static final ReuseAlert ALERT = new ReuseAlert(0L, "realm", "spa", "user-id", null, "10.0.0.1", null,
-            "family-id", 0, 3, -1, null, "revoke-family", 1);
+            "family-id", 0, 3, -1, null, "revoke-family", 1, new Evidence(null, null, null, -1, true), Verdict.INCONCLUSIVE,
+            new Incident(0, 1), AlertVocabulary.SIGNAL_ROTATED);
 
     @Test
     void theJarDeclaresTheEmailTheme() throws IOException {

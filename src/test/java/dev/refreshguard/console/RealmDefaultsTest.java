@@ -27,7 +27,7 @@ class RealmDefaultsTest {
         form.put("realm", "myrealm");
         Map<String, String> values = RealmDefaults.values(form::get);
         assertThat(values.keySet()).containsExactly("refresh.guard.rotation", "refresh.guard.reuse.action",
-                "refresh.guard.grace.seconds", "refresh.guard.idle.seconds", "refresh.guard.max.seconds",
+                "refresh.guard.reuse.action.likely-retry", "refresh.guard.reuse.retry.seconds", "refresh.guard.grace.seconds", "refresh.guard.idle.seconds", "refresh.guard.max.seconds",
                 "refresh.guard.offline.idle.seconds", "refresh.guard.offline.max.seconds", "refresh.guard.notify.user",
                 "refresh.guard.alert.email");
         assertThat(values).containsEntry("refresh.guard.grace.seconds", "30").containsEntry("refresh.guard.reuse.action", "alert-only")
@@ -39,9 +39,12 @@ class RealmDefaultsTest {
     void theTabShowsTheAlertAddressAndTheExecutorDoesNot() {
         List<String> tab = new RealmDefaultsTabFactory().getConfigProperties().stream().map(ProviderConfigProperty::getName).toList();
         List<String> executor = new GuardExecutorFactory().getConfigProperties().stream().map(ProviderConfigProperty::getName).toList();
-        assertThat(tab).containsExactly("rotation", "reuse-action", "grace-seconds", "idle-seconds", "max-seconds",
-                "offline-idle-seconds", "offline-max-seconds", "notify-user", "alert-email");
-        assertThat(executor).containsExactlyElementsOf(tab.subList(0, 8));
+        assertThat(tab).containsExactly("rotation", "reuse-action", "reuse-action-likely-retry", "reuse-retry-seconds",
+                "grace-seconds", "idle-seconds", "max-seconds", "offline-idle-seconds", "offline-max-seconds", "notify-user",
+                "alert-email");
+        assertThat(executor).containsExactlyElementsOf(tab.subList(0, 10));
+        assertThat(new GuardExecutorFactory().getConfigProperties().get(2).getOptions()).containsExactly("keep", "revoke-family",
+                "revoke-user-session", "revoke-all-sessions", "alert-only", "refuse");
         ProviderConfigProperty action = new RealmDefaultsTabFactory().getConfigProperties().get(1);
         assertThat(action.getOptions()).containsExactly("default", "revoke-family", "revoke-user-session", "revoke-all-sessions", "alert-only");
         assertThat(action.getDefaultValue()).isEqualTo("default");

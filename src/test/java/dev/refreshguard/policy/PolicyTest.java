@@ -24,7 +24,8 @@ class PolicyTest {
         return switch (attribute) {
             case ROTATION -> new String[] {"off", "on"};
             case REUSE_ACTION -> new String[] {"alert-only", "revoke-all-sessions"};
-            case GRACE_SECONDS -> new String[] {"7", "300"};
+            case REUSE_ACTION_LIKELY_RETRY -> new String[] {"refuse", "alert-only"};
+            case GRACE_SECONDS, REUSE_RETRY_SECONDS -> new String[] {"7", "300"};
             case IDLE_SECONDS, OFFLINE_IDLE_SECONDS -> new String[] {"30", "40"};
             case MAX_SECONDS, OFFLINE_MAX_SECONDS -> new String[] {"600", "700"};
             case NOTIFY_USER -> new String[] {"true", "false"};
@@ -272,5 +273,27 @@ class PolicyTest {
         String raw = "x\ny" + "z".repeat(500);
         Setting s = resolve(Map.of("refresh.guard.rotation", raw), Map.of()).setting(Attribute.ROTATION);
         assertThat(s.problem()).doesNotContain("\n").hasSizeLessThan(200).contains("x?y");
+    }
+
+    @Test
+    void likelyRetryTakesTheReuseActionUnlessChosenAndRefuseIsOnlyForIt() {
+        Policy strict = resolve(Map.of(), Map.of("refresh.guard.reuse.action", "revoke-user-session"));
+        assertThat(strict.reuseAction(true)).as("never weaker by default").isEqualTo(ReuseAction.REVOKE_USER_SESSION);
+        assertThat(strict.reuseAction(false)).isEqualTo(ReuseAction.REVOKE_USER_SESSION);
+        assertThat(strict.retrySeconds()).isEqualTo(10);
+
+        Policy chosen = resolve(Map.of("refresh.guard.reuse.action.likely-retry", "refuse", "refresh.guard.reuse.retry.seconds", "30"), Map.of());
+        assertThat(chosen.reuseAction(true)).isEqualTo(ReuseAction.REFUSE);
+        assertThat(chosen.reuseAction(false)).isEqualTo(ReuseAction.REVOKE_FAMILY);
+        assertThat(chosen.retrySeconds()).isEqualTo(30);
+
+        assertThat(Policy.problemsOfClientAttributes(Map.of("refresh.guard.reuse.action", "refuse"), k -> null, ClientKind.CONFIDENTIAL))
+                .containsExactly("refresh.guard.reuse.action accepts one of revoke-family, revoke-user-session, revoke-all-sessions,"
+                        + " alert-only; got 'refuse'");
+        assertThat(Policy.problemsOfClientAttributes(Map.of("refresh.guard.reuse.action.likely-retry", "forgive"), k -> null,
+                ClientKind.CONFIDENTIAL)).containsExactly("refresh.guard.reuse.action.likely-retry accepts one of revoke-family,"
+                + " revoke-user-session, revoke-all-sessions, alert-only, refuse (unset: the reuse action); got 'forgive'");
+        assertThat(Policy.problemsOfClientAttributes(Map.of("refresh.guard.reuse.retry.seconds", "301"), k -> null,
+                ClientKind.CONFIDENTIAL)).containsExactly("refresh.guard.reuse.retry.seconds accepts an integer from 0 to 300; got '301'");
     }
 }

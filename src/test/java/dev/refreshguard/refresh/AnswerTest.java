@@ -19,7 +19,8 @@ class AnswerTest {
             "10.0.0.1", Family.State.ACTIVE, 0, 0, null);
     private static final Family REVOKED = new Family("f1", "realm", "client", "user", "session", false, null, 3, 100, 200,
             "10.0.0.1", Family.State.REVOKED, 300, 0, "reuse");
-    private static final RotationOutcome.Reused REUSED = new RotationOutcome.Reused(FAMILY, 2, 5, "10.0.0.1");
+    private static final RotationOutcome.Reused REUSED = new RotationOutcome.Reused(FAMILY, 2, 5,
+            dev.refreshguard.store.Presentation.of("10.0.0.1", "ua", null), dev.refreshguard.store.IncidentState.NONE);
     private static final RotationOutcome[] REFUSED = {new RotationOutcome.Revoked(REVOKED), new RotationOutcome.Unknown("f9"),
             new RotationOutcome.Stale()};
 

@@ -80,10 +80,13 @@ class ToggleIT {
         Switches.protect(realm, true);
         String r3 = ok(spa.refresh(r2)).text("refresh_token");
 
+        // All four are reuses of one family: one incident, whose 1st, 2nd and 4th reuse raise a stored event (issue 26).
+        int reuses = 0;
         int alerts = 0;
         for (String spent : List.of(r0, servedWhileOff, r1, r2)) {
             Reply served = ok(spa.refresh(spent));
-            alerts++;
+            reuses++;
+            alerts += Integer.bitCount(reuses) == 1 ? 1 : 0;
             awaitAlerts(realm, alerts);
             assertThat(Oidc.claims(served.text("refresh_token")).get("rg_gen").asInt())
                     .isEqualTo(Oidc.claims(spent).get("rg_gen").asInt());

@@ -251,12 +251,13 @@ class ReuseIT {
         String r0 = ok(spa.password("alice", "alice")).text("refresh_token");
         String legit = ok(spa.refresh(r0)).text("refresh_token");
 
-        // The reuser's chain: served as if rotation were off, so it stays at the spent generation.
+        // The reuser's chain: served as if rotation were off, so it stays at the spent generation. Each use is a reuse
+        // of one incident (issue 26): the 1st and 2nd raise a stored event, the 3rd only counts (the 4th would speak).
         String reuser = r0;
         for (int use = 1; use <= 3; use++) {
             reuser = ok(spa.refresh(reuser)).text("refresh_token");
             assertThat(Oidc.claims(reuser).get("rg_gen").asInt()).as("the reuser's token, use %d", use).isZero();
-            int expected = use;
+            int expected = Math.min(use, 2);
             Await.exactly(expected, Duration.ofSeconds(10), "reuse alerts",
                     () -> realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED));
         }
@@ -266,9 +267,10 @@ class ReuseIT {
             legit = ok(spa.refresh(legit)).text("refresh_token");
         }
         assertThat(Oidc.claims(legit).get("rg_gen").asInt()).isEqualTo(4);
-        assertThat(Await.exactly(3, Duration.ofSeconds(10), "reuse alerts",
+        assertThat(Await.exactly(2, Duration.ofSeconds(10), "reuse alerts",
                 () -> realm.admin.events(realm.name, "REFRESH_TOKEN_ERROR", REUSED)))
-                .allSatisfy(e -> assertThat(e.get("details").get("generation").asText()).isEqualTo("0"));
+                .allSatisfy(e -> assertThat(e.get("details").get("generation").asText()).isEqualTo("0"))
+                .extracting(e -> e.get("details").get("incident_count").asText()).containsExactlyInAnyOrder("1", "2");
     }
 
     @Test
