@@ -42,8 +42,11 @@ import dev.refreshguard.store.StoreFailure;
 
 /**
  * {@code /admin/realms/{realm}/refresh-guard}: the effective policy of a client, a user's families, and revoking a
- * family by hand. Keycloak has authenticated the caller before this runs (no token: 401); each method checks the
- * caller's realm-management roles first (403), then its input (400, 404), so nobody learns which ids exist.
+ * family by hand. Keycloak has authenticated the caller before this runs (no token: 401). Each method authorizes as
+ * Keycloak's own endpoint for the same data does, with Keycloak's evaluator (roles, and fine-grained admin permissions
+ * v2 where the realm enables them): a user's families as {@code GET users/{id}}, a revoke as a manage action on the
+ * family's user, a client's policy as {@code GET clients/{id}} (or view-realm). An unknown id is 404 only to a caller
+ * who could search for such ids, else 403 as for a known one, exactly as Keycloak answers.
  */
 final class GuardAdminResource {
 
@@ -72,13 +75,17 @@ final class GuardAdminResource {
     @Path("policy")
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> policy(@QueryParam("client_id") String clientId) {
-        if (!auth.realm().canViewRealm() && !auth.clients().canView()) {
-            throw new ForbiddenException();
-        }
+        // view-realm sees every client's policy; anyone else as GET clients/{id}: the client's view permission (a
+        // fine-grained one may name this client only), and an unknown client is 404 only to those who may list clients.
+        // A missing parameter (400) says nothing about which clients exist.
+        boolean realmViewer = auth.realm().canViewRealm();
         String wanted = required("client_id", clientId);
         ClientModel client = wanted.length() > MAX_ID ? null : session.clients().getClientByClientId(realm, wanted);
         if (client == null) {
-            throw notFound("Client not found");
+            throw realmViewer || auth.clients().canList() ? notFound("Client not found") : new ForbiddenException();
+        }
+        if (!realmViewer) {
+            auth.clients().requireView(client);
         }
         RefreshGuard guard = RefreshGuard.of(session);
         Policy policy = guard.policy(client);
@@ -116,15 +123,16 @@ final class GuardAdminResource {
     @Produces(MediaType.APPLICATION_JSON)
     public List<Map<String, Object>> families(@QueryParam("user_id") String userId, @QueryParam("first") String first,
                                               @QueryParam("max") String max, @QueryParam("state") String state) {
-        auth.users().requireView();
+        // Input first: a malformed request (400) says nothing about which users exist. Then exactly GET users/{id}.
         String wanted = required("user_id", userId);
         int from = paging("first", first, 0);
         int size = Math.min(paging("max", max, DEFAULT_PAGE), MAX_PAGE);
         Family.State only = state(state);
         UserModel user = plausibleUserId(wanted) ? session.users().getUserById(realm, wanted) : null;
         if (user == null) {
-            throw notFound("User not found");
+            throw unknown("User not found");
         }
+        auth.users().requireView(user);
         List<Map<String, Object>> out = new ArrayList<>();
         if (size == 0) {
             return out;
@@ -167,7 +175,6 @@ final class GuardAdminResource {
     @Path("families/{id}/revoke")
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> revoke(@PathParam("id") String familyId) {
-        auth.users().requireManage();
         Optional<Family> found;
         try {
             found = familyId == null || familyId.length() > MAX_FAMILY_ID ? Optional.empty()
@@ -175,8 +182,14 @@ final class GuardAdminResource {
         } catch (RuntimeException e) {
             throw unavailable(e, familyId);
         }
-        // A family of another realm is as unknown here as one that never existed.
-        Family family = found.filter(f -> f.realmId().equals(realm.getId())).orElseThrow(() -> notFound("Family not found"));
+        // A family of another realm is as unknown here as one that never existed, and so is one whose user is gone.
+        Family family = found.filter(f -> f.realmId().equals(realm.getId())).orElse(null);
+        UserModel user = family == null ? null : session.users().getUserById(realm, family.userId());
+        if (user == null) {
+            throw unknown("Family not found");
+        }
+        // Revoking ends the family's client session: a manage action on its user, as Keycloak's own user logout.
+        auth.users().requireManage(user);
 
         Revocation.Result revoked;
         try {
@@ -257,6 +270,14 @@ final class GuardAdminResource {
      */
     private static boolean plausibleUserId(String id) {
         return id.length() <= MAX_ID && (!id.startsWith("f:") || id.indexOf(':', 2) > 2);
+    }
+
+    /**
+     * An id that names nothing here, answered as Keycloak's {@code users/{id}} answers one: 404 to a caller who may
+     * search users, 403 to anyone else (as for a user they may not see), so that caller learns nothing from it.
+     */
+    private RuntimeException unknown(String message) {
+        return auth.users().canQuery() ? notFound(message) : new ForbiddenException();
     }
 
     private static ErrorResponseException notFound(String message) {

@@ -111,7 +111,7 @@ class AdminApiIT {
         assertThat(as("viewrealm", "GET", "policy?client_id=spa").status()).isEqualTo(200);
         for (String user : List.of("viewusers", "manageusers", "nobody")) {
             assertThat(as(user, "GET", "policy?client_id=spa").status()).as(user).isEqualTo(403);
-            // Roles are checked before input: no hint which clients exist.
+            // An unknown client is 403 to those who may not list clients: no hint which clients exist.
             assertThat(as(user, "GET", "policy?client_id=nope").status()).as(user).isEqualTo(403);
         }
         assertThat(asForeigner("GET", "policy?client_id=spa").status()).isEqualTo(403);
@@ -219,6 +219,11 @@ class AdminApiIT {
         String family = familyOf(loginNewUser(realm, "dave", "spa").get("spa"));
         for (String user : List.of("viewusers", "viewclients", "viewrealm", "nobody")) {
             assertThat(as(user, "POST", "families/" + family + "/revoke").status()).as(user).isEqualTo(403);
+        }
+        // An unknown family is answered as Keycloak answers an unknown user: 404 to those who may search users
+        // (view-users), 403 to anyone else, exactly as for a family they may not revoke.
+        assertThat(as("viewusers", "POST", "families/" + UUID.randomUUID() + "/revoke").status()).isEqualTo(404);
+        for (String user : List.of("viewclients", "viewrealm", "nobody")) {
             assertThat(as(user, "POST", "families/" + UUID.randomUUID() + "/revoke").status()).as(user).isEqualTo(403);
         }
         assertThat(asForeigner("POST", "families/" + family + "/revoke").status()).isEqualTo(403);
