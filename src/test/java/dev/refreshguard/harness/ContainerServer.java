@@ -5,18 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import org.junit.jupiter.api.Assumptions;
-import org.testcontainers.DockerClientFactory;
-
 import dasniko.testcontainers.keycloak.KeycloakContainer;
 
 /**
- * The second backend: the official image quay.io/keycloak/keycloak:26.7.3 with the JAR, through
- * testcontainers-keycloak. Selected with -Dit.backend=testcontainers; skips itself where Docker is absent.
+ * The second backend: quay.io/keycloak/keycloak:26.7.3 (official, or the leg's stand-in: {@link ContainerImages})
+ * with the freshly built JAR, through testcontainers-keycloak, as an extension author runs it. Selected with
+ * -Dit.backend=testcontainers (leg 4 does); the class is skipped where no Docker engine can run.
  */
 public final class ContainerServer implements KeycloakServer {
-
-    public static final String IMAGE = "quay.io/keycloak/keycloak:" + System.getProperty("keycloak.version", "26.7.3");
 
     private final KeycloakContainer container;
     private final Path log;
@@ -26,28 +22,13 @@ public final class ContainerServer implements KeycloakServer {
         this.log = log;
     }
 
-    public static final String NO_DOCKER = "testcontainers backend skipped: no Docker engine on this machine";
-
-    /** Asks testcontainers once; says so in one line when there is no Docker. */
-    static boolean dockerPresent() {
-        boolean docker;
-        try {
-            docker = DockerClientFactory.instance().isDockerAvailable();
-        } catch (RuntimeException e) {
-            docker = false;
-        }
-        if (!docker) {
-            System.out.println(NO_DOCKER);
-        }
-        return docker;
-    }
-
-    public static ContainerServer startIfDockerPresent() {
-        Assumptions.assumeTrue(dockerPresent(), NO_DOCKER);
-        KeycloakContainer container = new KeycloakContainer(IMAGE)
+    public static ContainerServer start(ContainerImages images) {
+        KeycloakContainer container = new KeycloakContainer(images.keycloak())
                 .withAdminUsername(DistributionServer.ADMIN)
                 .withAdminPassword(DistributionServer.ADMIN_PASSWORD)
                 .withEnabledMetrics()
+                // start-dev listens on localhost only inside the container: the published port needs all interfaces.
+                .withEnv("KC_HTTP_HOST", "0.0.0.0")
                 .withProviderLibsFrom(List.of(new File(System.getProperty("guard.jar"))));
         container.start();
         Path log = Path.of(System.getProperty("it.work.dir", "target/it"), "keycloak-container.log");
