@@ -14,7 +14,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 import dev.refreshguard.harness.Await;
 import dev.refreshguard.harness.ComposeStack;
@@ -40,8 +39,7 @@ class ComposeClusterIT {
     private ContainerNode node2;
 
     @BeforeAll
-    void stack(ExtensionContext context) {
-        ComposeStack stack = ComposeStack.of(context);
+    void stack(ComposeStack stack) {
         node1 = stack.node(1);
         node2 = stack.node(2);
     }

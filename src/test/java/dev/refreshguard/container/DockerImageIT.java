@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 import dev.refreshguard.harness.Admin;
 import dev.refreshguard.harness.ComposeStack;
@@ -38,15 +37,13 @@ import dev.refreshguard.harness.TestRealm;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DockerImageIT {
 
-    private ContainerImages images;
     private Docker docker;
     private ContainerNode node;
 
     @BeforeAll
-    void stack(ContainerImages images, ExtensionContext context) {
-        this.images = images;
+    void stack(ContainerImages images, ComposeStack stack) {
         this.docker = images.docker();
-        this.node = ComposeStack.of(context).node(1);
+        this.node = stack.node(1);
     }
 
     @Test

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * The container leg's classes: run where a Docker engine answers or can be started ({@link Docker#setUp()}, once
- * per run), skipped with one line on the console where none can. Injects the {@link ContainerImages} of the run.
+ * per run), skipped with one line on the console where none can. Injects the run's {@link ContainerImages} and
+ * {@link ComposeStack} (started on first use).
  */
 public final class ContainerLeg implements ExecutionCondition, ParameterResolver {
 
@@ -35,11 +36,12 @@ public final class ContainerLeg implements ExecutionCondition, ParameterResolver
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == ContainerImages.class;
+        Class<?> type = parameter.getParameter().getType();
+        return type == ContainerImages.class || type == ComposeStack.class;
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return images(context).orElseThrow();
+        return parameter.getParameter().getType() == ComposeStack.class ? ComposeStack.of(context) : images(context).orElseThrow();
     }
 }
