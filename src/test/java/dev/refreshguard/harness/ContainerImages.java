@@ -76,8 +76,11 @@ public final class ContainerImages {
     public synchronized String guard() {
         if (!guardBuilt) {
             keycloak();
+            java.time.Instant started = java.time.Instant.now();
             docker.docker(Duration.ofMinutes(15), "build", "-q", "-f", project.resolve("docker/Dockerfile").toString(),
                     "-t", GUARD, project.toString()).orFail("docker build -f docker/Dockerfile -t " + GUARD + " .");
+            System.out.println("[refresh-guard] built " + GUARD + " from docker/Dockerfile in "
+                    + Duration.between(started, java.time.Instant.now()).toSeconds() + " s");
             guardBuilt = true;
         }
         return GUARD;
@@ -96,6 +99,7 @@ public final class ContainerImages {
         } else if (docker.pullOnce(tag)) {
             return;
         }
+        java.time.Instant started = java.time.Instant.now();
         Path context = docker.work().resolve("stand-in-" + standIn);
         try {
             deleteTree(context);
@@ -111,7 +115,8 @@ public final class ContainerImages {
         }
         docker.docker(Duration.ofMinutes(20), "build", "-q", "--build-arg", "BASE=" + base(), "--label", LABEL + "=" + hash,
                 "-t", tag, context.toString()).orFail("building the stand-in " + tag);
-        System.out.println("[refresh-guard] " + tag + " cannot be pulled here: built a stand-in (" + what + ")");
+        System.out.println("[refresh-guard] " + tag + " cannot be pulled here: built a stand-in (" + what + ") in "
+                + Duration.between(started, java.time.Instant.now()).toSeconds() + " s");
     }
 
     /** A Debian bookworm base from debootstrap, from the mirror apt already uses on this machine. */
