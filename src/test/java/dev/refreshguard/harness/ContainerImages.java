@@ -115,6 +115,11 @@ public final class ContainerImages {
         }
         docker.docker(Duration.ofMinutes(20), "build", "-q", "--build-arg", "BASE=" + base(), "--label", LABEL + "=" + hash,
                 "-t", tag, context.toString()).orFail("building the stand-in " + tag);
+        try {
+            deleteTree(context);
+        } catch (IOException e) {
+            // a leftover build context under target/ is harmless
+        }
         System.out.println("[refresh-guard] " + tag + " cannot be pulled here: built a stand-in (" + what + ") in "
                 + Duration.between(started, java.time.Instant.now()).toSeconds() + " s");
     }

@@ -3,6 +3,8 @@ package dev.refreshguard.harness;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 
 import dasniko.testcontainers.keycloak.KeycloakContainer;
@@ -23,15 +25,25 @@ public final class ContainerServer implements KeycloakServer {
     }
 
     public static ContainerServer start(ContainerImages images) {
+        Path log = Path.of(System.getProperty("it.work.dir", "target/it"), "keycloak-container.log");
+        try {
+            Files.createDirectories(log.getParent());
+            Files.deleteIfExists(log);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         KeycloakContainer container = new KeycloakContainer(images.keycloak())
                 .withAdminUsername(DistributionServer.ADMIN)
                 .withAdminPassword(DistributionServer.ADMIN_PASSWORD)
                 .withEnabledMetrics()
                 // start-dev listens on localhost only inside the container: the published port needs all interfaces.
                 .withEnv("KC_HTTP_HOST", "0.0.0.0")
-                .withProviderLibsFrom(List.of(new File(System.getProperty("guard.jar"))));
+                .withProviderLibsFrom(List.of(new File(System.getProperty("guard.jar"))))
+                // start-dev builds first: minutes on a small, busy machine (the library's default is 2)
+                .withStartupTimeout(Duration.ofMinutes(8))
+                // the output as it comes, so that a start that fails leaves its reason behind
+                .withLogConsumer(frame -> append(log, frame.getUtf8String()));
         container.start();
-        Path log = Path.of(System.getProperty("it.work.dir", "target/it"), "keycloak-container.log");
         return new ContainerServer(container, log);
     }
 
@@ -45,14 +57,17 @@ public final class ContainerServer implements KeycloakServer {
         return container.getMgmtServerUrl();
     }
 
-    @Override
-    public Path logFile() {
+    private static synchronized void append(Path log, String text) {
         try {
-            Files.createDirectories(log.getParent());
-            Files.writeString(log, container.getLogs());
+            Files.writeString(log, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The container's output so far, as the log consumer wrote it. */
+    @Override
+    public Path logFile() {
         return log;
     }
 
