@@ -42,6 +42,13 @@ public final class ContainerNode implements KeycloakServer {
         return "http://localhost:" + port;
     }
 
+    /** Requests from the host reach the container through its network's gateway. */
+    @Override
+    public String clientAddress() {
+        return docker.docker(Duration.ofMinutes(1), "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}",
+                container).orFail("docker inspect " + container).output().strip();
+    }
+
     @Override
     public String managementUrl() {
         return "http://localhost:" + managementPort;

@@ -52,6 +52,12 @@ public final class ContainerServer implements KeycloakServer {
         return container.getAuthServerUrl();
     }
 
+    /** Requests from the host reach the container through its network's gateway. */
+    @Override
+    public String clientAddress() {
+        return container.getContainerInfo().getNetworkSettings().getNetworks().values().iterator().next().getGateway();
+    }
+
     @Override
     public String managementUrl() {
         return container.getMgmtServerUrl();
