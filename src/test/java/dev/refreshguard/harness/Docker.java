@@ -65,16 +65,17 @@ public final class Docker {
                 }
                 System.out.println("[refresh-guard] no Docker engine: installing Debian's " + PACKAGES
                         + " (apt-get, as root; log: target/container/apt-get.log)");
-                aptGet(work);
+                aptGet(work, "docker.io", "debootstrap", "docker-compose");
             }
             startDaemon(work);
         } else if (root && !Files.isExecutable(Path.of("/usr/sbin/debootstrap")) && Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-            // An engine answers, but stand-ins may be needed: debootstrap makes their base.
-            aptGet(work);
+            // An engine answers (whichever package brought it: only what is missing is added), but stand-ins may be
+            // needed: debootstrap makes their base.
+            aptGet(work, "debootstrap");
         }
         List<String> compose = composeCommand();
         if (compose.isEmpty() && root && Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-            aptGet(work);
+            aptGet(work, "docker-compose");
             compose = composeCommand();
         }
         return Optional.of(new Docker(work, compose));
@@ -95,10 +96,11 @@ public final class Docker {
         return exec(Duration.ofSeconds(20), null, Map.of(), "docker", "info", "--format", "{{.ServerVersion}}").ok();
     }
 
-    private static void aptGet(Path work) {
+    private static void aptGet(Path work, String... packages) {
         Path log = work.resolve("apt-get.log");
-        for (List<String> step : List.of(List.of("apt-get", "update", "-qq"),
-                List.of("apt-get", "install", "-y", "-qq", "--no-install-recommends", "docker.io", "debootstrap", "docker-compose"))) {
+        List<String> install = new ArrayList<>(List.of("apt-get", "install", "-y", "-qq", "--no-install-recommends"));
+        install.addAll(List.of(packages));
+        for (List<String> step : List.of(List.of("apt-get", "update", "-qq"), install)) {
             exec(Duration.ofMinutes(10), log, Map.of("DEBIAN_FRONTEND", "noninteractive"), step.toArray(String[]::new))
                     .orFail(String.join(" ", step) + " (log: " + log + ")");
         }
