@@ -3,20 +3,18 @@ package dev.refreshguard.harness;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
-
-import org.junit.jupiter.api.Assumptions;
-import org.testcontainers.DockerClientFactory;
 
 import dasniko.testcontainers.keycloak.KeycloakContainer;
 
 /**
- * The second backend: the official image quay.io/keycloak/keycloak:26.7.3 with the JAR, through
- * testcontainers-keycloak. Selected with -Dit.backend=testcontainers; skips itself where Docker is absent.
+ * The second backend: quay.io/keycloak/keycloak:26.7.3 (official, or the leg's stand-in: {@link ContainerImages})
+ * with the freshly built JAR, through testcontainers-keycloak, as an extension author runs it. Selected with
+ * -Dit.backend=testcontainers (leg 4 does); the class is skipped where no Docker engine can run.
  */
 public final class ContainerServer implements KeycloakServer {
-
-    public static final String IMAGE = "quay.io/keycloak/keycloak:" + System.getProperty("keycloak.version", "26.7.3");
 
     private final KeycloakContainer container;
     private final Path log;
@@ -26,31 +24,26 @@ public final class ContainerServer implements KeycloakServer {
         this.log = log;
     }
 
-    public static final String NO_DOCKER = "testcontainers backend skipped: no Docker engine on this machine";
-
-    /** Asks testcontainers once; says so in one line when there is no Docker. */
-    static boolean dockerPresent() {
-        boolean docker;
+    public static ContainerServer start(ContainerImages images) {
+        Path log = Path.of(System.getProperty("it.work.dir", "target/it"), "keycloak-container.log");
         try {
-            docker = DockerClientFactory.instance().isDockerAvailable();
-        } catch (RuntimeException e) {
-            docker = false;
+            Files.createDirectories(log.getParent());
+            Files.deleteIfExists(log);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-        if (!docker) {
-            System.out.println(NO_DOCKER);
-        }
-        return docker;
-    }
-
-    public static ContainerServer startIfDockerPresent() {
-        Assumptions.assumeTrue(dockerPresent(), NO_DOCKER);
-        KeycloakContainer container = new KeycloakContainer(IMAGE)
+        KeycloakContainer container = new KeycloakContainer(images.keycloak())
                 .withAdminUsername(DistributionServer.ADMIN)
                 .withAdminPassword(DistributionServer.ADMIN_PASSWORD)
                 .withEnabledMetrics()
-                .withProviderLibsFrom(List.of(new File(System.getProperty("guard.jar"))));
+                // start-dev listens on localhost only inside the container: the published port needs all interfaces.
+                .withEnv("KC_HTTP_HOST", "0.0.0.0")
+                .withProviderLibsFrom(List.of(new File(System.getProperty("guard.jar"))))
+                // start-dev builds first: minutes on a small, busy machine (the library's default is 2)
+                .withStartupTimeout(Duration.ofMinutes(8))
+                // the output as it comes, so that a start that fails leaves its reason behind
+                .withLogConsumer(frame -> append(log, frame.getUtf8String()));
         container.start();
-        Path log = Path.of(System.getProperty("it.work.dir", "target/it"), "keycloak-container.log");
         return new ContainerServer(container, log);
     }
 
@@ -59,19 +52,28 @@ public final class ContainerServer implements KeycloakServer {
         return container.getAuthServerUrl();
     }
 
+    /** Requests from the host reach the container through its network's gateway. */
+    @Override
+    public String clientAddress() {
+        return container.getContainerInfo().getNetworkSettings().getNetworks().values().iterator().next().getGateway();
+    }
+
     @Override
     public String managementUrl() {
         return container.getMgmtServerUrl();
     }
 
-    @Override
-    public Path logFile() {
+    private static synchronized void append(Path log, String text) {
         try {
-            Files.createDirectories(log.getParent());
-            Files.writeString(log, container.getLogs());
+            Files.writeString(log, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The container's output so far, as the log consumer wrote it. */
+    @Override
+    public Path logFile() {
         return log;
     }
 

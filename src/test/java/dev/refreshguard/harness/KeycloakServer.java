@@ -17,6 +17,11 @@ public interface KeycloakServer extends AutoCloseable {
     /** Stops and starts the server again, keeping its database. */
     void restart();
 
+    /** The address the server sees this test's requests come from (its events' ipAddress): loopback, or a container's gateway. */
+    default String clientAddress() {
+        return "127.0.0.1";
+    }
+
     /** A JDBC URL of the server's database, for assertions on stored state; null when not reachable. */
     String jdbcUrl();
 

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Injects the real Keycloak of this test run. Started on first use, shared by every test class, stopped when the
- * run ends. Backend: -Dit.backend=distribution (default) or testcontainers; the latter skips every class, with one
- * line on the console, where Docker is absent. The distribution runs on the database -Dit.db names
+ * run ends. Backend: -Dit.backend=distribution (default) or testcontainers; the latter sets up a Docker engine
+ * where it can and skips every class, with one line on the console, where none can run ({@link Docker}). The distribution runs on the database -Dit.db names
  * ({@link Database}); where that database is absent (nothing answers on MariaDB's 127.0.0.1:3306) every class is
  * skipped, with one line on the console, and where it answers but refuses the login every class fails
  * ({@link DatabaseCondition}).
@@ -34,22 +34,21 @@ public final class RealServer implements ParameterResolver, ExecutionCondition {
         if (!"testcontainers".equals(System.getProperty("it.backend", "distribution"))) {
             return new DatabaseCondition().evaluateExecutionCondition(context);
         }
-        boolean docker = context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent("docker", key -> ContainerServer.dockerPresent(), Boolean.class);
-        return docker ? ConditionEvaluationResult.enabled("Docker present")
-                : ConditionEvaluationResult.disabled(ContainerServer.NO_DOCKER);
+        boolean docker = ContainerLeg.images(context).isPresent();
+        return docker ? ConditionEvaluationResult.enabled("a Docker engine answers")
+                : ConditionEvaluationResult.disabled(Docker.SKIPPED);
     }
 
     public static KeycloakServer server(ExtensionContext context) {
         return context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent("server", key -> new Running(start()), Running.class).server;
+                .getOrComputeIfAbsent("server", key -> new Running(start(context)), Running.class).server;
     }
 
-    private static KeycloakServer start() {
+    private static KeycloakServer start(ExtensionContext context) {
         String backend = System.getProperty("it.backend", "distribution");
         return switch (backend) {
             case "distribution" -> DistributionServer.startShared();
-            case "testcontainers" -> ContainerServer.startIfDockerPresent();
+            case "testcontainers" -> ContainerServer.start(ContainerLeg.images(context).orElseThrow());
             default -> throw new IllegalArgumentException("unknown it.backend '" + backend + "': use distribution or testcontainers");
         };
     }

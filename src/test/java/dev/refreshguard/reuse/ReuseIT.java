@@ -122,13 +122,13 @@ class ReuseIT {
         assertThat(alert.get("userId").asText()).isEqualTo(realm.userIds.get("alice"));
         assertThat(alert.get("sessionId").asText()).isEqualTo(Oidc.claims(r0).get("sid").asText());
         assertThat(alert.get("clientId").asText()).isEqualTo("spa");
-        assertThat(alert.get("ipAddress").asText()).isEqualTo("127.0.0.1");
+        assertThat(alert.get("ipAddress").asText()).isEqualTo(server.clientAddress());
         JsonNode details = alert.get("details");
         assertThat(details.get("family_id").asText()).isEqualTo(familyId);
         assertThat(details.get("generation").asText()).isEqualTo("0");
         assertThat(details.get("latest_generation").asText()).isEqualTo("1");
         assertThat(Long.parseLong(details.get("seconds_since_rotation").asText())).isBetween(0L, 30L);
-        assertThat(details.get("first_use_ip").asText()).isEqualTo("127.0.0.1");
+        assertThat(details.get("first_use_ip").asText()).isEqualTo(server.clientAddress());
         assertThat(details.get("action").asText()).isEqualTo("revoke-family");
         assertThat(details.get("sessions_revoked").asText()).isEqualTo("1");
 
