@@ -64,11 +64,11 @@ public final class WasntMeHandler extends AbstractActionTokenHandler<WasntMeToke
         RealmModel realm = context.getRealm();
         AuthenticationSessionModel authSession = context.getAuthenticationSession();
         EventBuilder event = context.getEvent().detail(AlertVocabulary.FAMILY_ID, shortened(token.familyId()));
-        LoginFormsProvider forms = session.getProvider(LoginFormsProvider.class).setAttribute("skipLink", true);
+        LoginFormsProvider forms = session.getProvider(LoginFormsProvider.class);
 
         if (session.revokedTokens().contains(token.serializeKey())) {
             event.error(Errors.EXPIRED_CODE);
-            return done(session, realm, authSession, forms.setError("refreshGuardWasntMeUsed")
+            return done(session, realm, authSession, forms.setAttribute("skipLink", true).setError("refreshGuardWasntMeUsed")
                     .createErrorPage(Response.Status.BAD_REQUEST));
         }
         UserModel user = session.users().getUserById(realm, token.getUserId());
@@ -77,7 +77,7 @@ public final class WasntMeHandler extends AbstractActionTokenHandler<WasntMeToke
         // Signed by the realm, so only a bug could bind a user to a family not theirs; refused all the same.
         if (user == null || family.filter(f -> !f.realmId().equals(realm.getId()) || !f.userId().equals(user.getId())).isPresent()) {
             event.error(Errors.INVALID_TOKEN);
-            return done(session, realm, authSession, forms.setError("refreshGuardWasntMeInvalid")
+            return done(session, realm, authSession, forms.setAttribute("skipLink", true).setError("refreshGuardWasntMeInvalid")
                     .createErrorPage(Response.Status.BAD_REQUEST));
         }
 
@@ -90,7 +90,7 @@ public final class WasntMeHandler extends AbstractActionTokenHandler<WasntMeToke
                     AuthenticationProcessor.getClientData(session, authSession)).build(realm.getName()).toString();
             return forms.setAuthenticationSession(authSession).setUser(user)
                     .setSuccess("refreshGuardWasntMeConfirm")
-                    .setAttribute("messageHeader", forms.getMessage("refreshGuardWasntMeTitle"))
+                    .setAttribute("messageHeader", "refreshGuardWasntMeTitle")
                     .setAttribute("actionUri", confirm)
                     .createInfoPage();
         }
@@ -111,8 +111,8 @@ public final class WasntMeHandler extends AbstractActionTokenHandler<WasntMeToke
         details.put(UPDATE_PASSWORD, Boolean.toString(policy.wasntMeUpdatePassword()));
         RefreshGuard.of(session).alerts().wasntMe(session, event.user(user), realm, details);
 
-        return done(session, realm, authSession, forms.setUser(user)
-                .setAttribute("messageHeader", forms.getMessage("refreshGuardWasntMeTitle"))
+        return done(session, realm, authSession, forms.setUser(user).setAttribute("skipLink", true)
+                .setAttribute("messageHeader", "refreshGuardWasntMeTitle")
                 .setSuccess(policy.wasntMeUpdatePassword() ? "refreshGuardWasntMeDonePassword" : "refreshGuardWasntMeDone")
                 .createInfoPage());
     }

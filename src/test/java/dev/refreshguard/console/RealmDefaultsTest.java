@@ -29,7 +29,7 @@ class RealmDefaultsTest {
         assertThat(values.keySet()).containsExactly("refresh.guard.rotation", "refresh.guard.reuse.action",
                 "refresh.guard.grace.seconds", "refresh.guard.idle.seconds", "refresh.guard.max.seconds",
                 "refresh.guard.offline.idle.seconds", "refresh.guard.offline.max.seconds", "refresh.guard.notify.user",
-                "refresh.guard.alert.email");
+                "refresh.guard.alert.email", "refresh.guard.wasnt.me.seconds", "refresh.guard.wasnt.me.update.password");
         assertThat(values).containsEntry("refresh.guard.grace.seconds", "30").containsEntry("refresh.guard.reuse.action", "alert-only")
                 .containsEntry("refresh.guard.alert.email", "soc@example.com")
                 .containsEntry("refresh.guard.rotation", null).containsEntry("refresh.guard.idle.seconds", null);
@@ -40,7 +40,8 @@ class RealmDefaultsTest {
         List<String> tab = new RealmDefaultsTabFactory().getConfigProperties().stream().map(ProviderConfigProperty::getName).toList();
         List<String> executor = new GuardExecutorFactory().getConfigProperties().stream().map(ProviderConfigProperty::getName).toList();
         assertThat(tab).containsExactly("rotation", "reuse-action", "grace-seconds", "idle-seconds", "max-seconds",
-                "offline-idle-seconds", "offline-max-seconds", "notify-user", "alert-email");
+                "offline-idle-seconds", "offline-max-seconds", "notify-user", "alert-email", "wasnt-me-seconds",
+                "wasnt-me-update-password");
         assertThat(executor).containsExactlyElementsOf(tab.subList(0, 8));
         ProviderConfigProperty action = new RealmDefaultsTabFactory().getConfigProperties().get(1);
         assertThat(action.getOptions()).containsExactly("default", "revoke-family", "revoke-user-session", "revoke-all-sessions", "alert-only");
