@@ -5,6 +5,8 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import jakarta.ws.rs.core.UriBuilder;
+
 import org.keycloak.authentication.actiontoken.DefaultActionToken;
 import org.keycloak.common.util.Time;
 import org.keycloak.models.KeycloakSession;
@@ -53,6 +55,8 @@ public final class WasntMeToken extends DefaultActionToken {
         token.issuer(issuer);
         token.audience(issuer);
         String encoded = session.tokens().encode(token);
-        return Urls.actionTokenBuilder(baseUri, encoded, null, null, null).build(realm.getName()).toString();
+        // Keycloak's action-token endpoint; no client, tab or client data: the handler needs none.
+        return UriBuilder.fromUri(baseUri).path("realms").path(realm.getName()).path("login-actions").path("action-token")
+                .queryParam("key", encoded).build().toString();
     }
 }
