@@ -2,19 +2,6 @@ package dev.refreshguard.account;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.CookieManager;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -27,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.refreshguard.harness.CookieBrowser;
 import dev.refreshguard.harness.Http;
 import dev.refreshguard.harness.Http.Reply;
 import dev.refreshguard.harness.KeycloakServer;
@@ -130,14 +118,14 @@ class AccountIT {
         Reply bobSpa = ok(spa.password("bob", "bob"));
         String page = server.baseUrl() + "/realms/" + realm.name + "/refresh-guard/account";
 
-        Browser anonymous = new Browser();
-        Browser.Page signIn = anonymous.get(page);
+        CookieBrowser anonymous = new CookieBrowser();
+        CookieBrowser.Page signIn = anonymous.get(page);
         assertThat(signIn.status()).isEqualTo(401);
         assertThat(signIn.body()).contains("Sign in to your account first").doesNotContain(family(aliceSpa));
 
-        Browser browser = new Browser();
+        CookieBrowser browser = new CookieBrowser();
         browser.signIn(server, realm.name, "alice", "alice");
-        Browser.Page listed = browser.get(page);
+        CookieBrowser.Page listed = browser.get(page);
         assertThat(listed.status()).as(listed.body()).isEqualTo(200);
         assertThat(listed.body()).contains("Where you are signed in").contains(family(aliceSpa)).doesNotContain(family(bobSpa));
         Matcher form = FORM.matcher(listed.body());
@@ -158,7 +146,7 @@ class AccountIT {
 
         String aliceSpaUrl = revokeUrl.contains(family(aliceSpa)) ? revokeUrl : null;
         assertThat(aliceSpaUrl).as("the first form is a family of alice: %s", revokeUrl).isNotNull();
-        Browser.Page done = browser.post(aliceSpaUrl, Map.of("csrf", csrf.group(1)));
+        CookieBrowser.Page done = browser.post(aliceSpaUrl, Map.of("csrf", csrf.group(1)));
         assertThat(done.status()).isEqualTo(303);
         assertThat(state(family(aliceSpa))).isEqualTo("REVOKED");
         assertThat(browser.get(page).body()).doesNotContain(family(aliceSpa));
@@ -190,59 +178,5 @@ class AccountIT {
     private static Reply ok(Reply reply) {
         assertThat(reply.status()).as("%s", reply).isEqualTo(200);
         return reply;
-    }
-
-    /** A browser with cookies that signs in through the account console's client, as a user does. */
-    static final class Browser {
-        record Page(int status, String body, String location) {
-        }
-
-        private static final Pattern LOGIN_FORM = Pattern.compile("<form[^>]*action=\"([^\"]+)\"");
-        private final HttpClient client = HttpClient.newBuilder().cookieHandler(new CookieManager())
-                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10)).build();
-
-        Page get(String url) {
-            return send(HttpRequest.newBuilder(URI.create(url)).GET());
-        }
-
-        Page post(String url, Map<String, String> form) {
-            return send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString(Http.form(form))));
-        }
-
-        /** The account console's authorization request (PKCE) and the login form: leaves the SSO cookies. */
-        void signIn(KeycloakServer server, String realm, String username, String password) {
-            String verifier = "v".repeat(50);
-            String challenge;
-            try {
-                challenge = Base64.getUrlEncoder().withoutPadding().encodeToString(
-                        MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-            String redirect = server.baseUrl() + "/realms/" + realm + "/account/";
-            String auth = server.baseUrl() + "/realms/" + realm + "/protocol/openid-connect/auth?client_id=account-console"
-                    + "&response_type=code&scope=openid&state=s1&nonce=n1&code_challenge_method=S256&code_challenge=" + challenge
-                    + "&redirect_uri=" + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
-            Page login = get(auth);
-            Matcher action = LOGIN_FORM.matcher(login.body());
-            assertThat(action.find()).as("a login form: %s", login.body()).isTrue();
-            Page signedIn = post(action.group(1).replace("&amp;", "&"), Map.of("username", username, "password", password));
-            assertThat(signedIn.status()).as(signedIn.body()).isEqualTo(302);
-            assertThat(signedIn.location()).startsWith(redirect);
-        }
-
-        private Page send(HttpRequest.Builder request) {
-            try {
-                HttpResponse<String> r = client.send(request.timeout(Duration.ofSeconds(30)).build(),
-                        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-                return new Page(r.statusCode(), r.body(), r.headers().firstValue("Location").orElse(null));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
     }
 }
