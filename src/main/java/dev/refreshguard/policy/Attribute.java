@@ -19,9 +19,9 @@ public enum Attribute {
     NOTIFY_USER("refresh.guard.notify.user", "false", "'true' or 'false'", false),
     ALERT_EMAIL("refresh.guard.alert.email", null, "an email address (realm attribute only)", true),
     WASNT_ME_SECONDS("refresh.guard.wasnt.me.seconds", "43200",
-            "an integer from 1 to 604800: how long the user's \"This wasn't me\" link works (realm attribute only)", true),
+            "an integer from 1 to 604800 (seconds; realm attribute only)", true),
     WASNT_ME_UPDATE_PASSWORD("refresh.guard.wasnt.me.update.password", "false",
-            "'true' or 'false': whether \"This wasn't me\" also requires a new password (realm attribute only)", true);
+            "'true' or 'false' (realm attribute only)", true);
 
     public static final String PREFIX = "refresh.guard.";
 

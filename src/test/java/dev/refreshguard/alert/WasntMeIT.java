@@ -219,6 +219,28 @@ class WasntMeIT {
         assertThat(used.body()).contains("Dieser Link wurde bereits verwendet.");
     }
 
+    @Test
+    void bothRealmSettingsAreValidatedLikeEveryOther() {
+        TestRealm realm = TestRealm.guarded(server, "wasnt-me-policy", Map.of("refresh.guard.wasnt.me.seconds", "0",
+                "refresh.guard.wasnt.me.update.password", "true"));
+        // realm only: refused on a client with 400, naming the attribute and what it accepts
+        Reply onClient = realm.admin.setClientAttributes(realm.name, realm.clientUuids.get("spa"),
+                Map.of("refresh.guard.wasnt.me.seconds", "600"));
+        assertThat(onClient.status()).as("%s", onClient).isEqualTo(400);
+        assertThat(onClient.body()).contains("refresh.guard.wasnt.me.seconds accepts an integer from 1 to 604800")
+                .contains("it cannot be set on a client, set it on the realm");
+        // a refused value stored on the realm: the default applies, the policy endpoint says why
+        JsonNode attributes = realm.admin.ok("GET", "/" + realm.name + "/refresh-guard/policy?client_id=spa", null).json()
+                .path("attributes");
+        JsonNode seconds = attributes.path("refresh.guard.wasnt.me.seconds");
+        assertThat(seconds.path("value").asText()).isEqualTo("43200");
+        assertThat(seconds.path("valid").asBoolean()).isFalse();
+        assertThat(seconds.path("rejectedValue").asText()).isEqualTo("0");
+        JsonNode password = attributes.path("refresh.guard.wasnt.me.update.password");
+        assertThat(password.path("value").asText() + " " + password.path("source").asText() + " " + password.path("valid").asBoolean())
+                .isEqualTo("true realm true");
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     private static Reply ok(Reply reply) {
