@@ -37,7 +37,8 @@ class RealmDefaultsConsoleJourneyIT {
     private static final String TAB = "refresh-guard";
     private static final String TAB_TYPE = "org.keycloak.services.ui.extend.UiTabProvider";
     private static final List<String> FIELDS = List.of("rotation", "reuse-action", "grace-seconds", "idle-seconds", "max-seconds",
-            "offline-idle-seconds", "offline-max-seconds", "notify-user", "alert-email");
+            "offline-idle-seconds", "offline-max-seconds", "notify-user", "alert-email", "wasnt-me-seconds",
+            "wasnt-me-update-password");
 
     @RegisterExtension
     final ConsoleBrowser browser = new ConsoleBrowser();
