@@ -9,5 +9,6 @@
 </table>
 <p>${msg("refreshGuardRevoked_" + alert.action)}</p>
 <p><strong>${msg("refreshGuardAdvice_" + audience)}</strong></p>
+<#if wasntMeLink??><p><a href="${wasntMeLink}">${msg("refreshGuardWasntMeLink")}</a> ${msg("refreshGuardWasntMeExplained")}</p></#if>
 </body>
 </html>

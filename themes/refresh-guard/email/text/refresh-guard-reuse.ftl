@@ -10,3 +10,8 @@ ${msg(row.label)}: ${row.value}
 ${msg("refreshGuardRevoked_" + alert.action)}
 
 ${msg("refreshGuardAdvice_" + audience)}
+<#if wasntMeLink??>
+
+${msg("refreshGuardWasntMeLink")}: ${wasntMeLink}
+${msg("refreshGuardWasntMeExplained")}
+</#if>

@@ -83,6 +83,29 @@ public final class AlertChannels {
     }
 
     /**
+     * The user followed "This wasn't me" in a reuse letter and confirmed: the event (stored even where its type is not
+     * picked for saving, like a reuse alert) and one WARN JSON line, so the security team sees it beside the alert.
+     */
+    public void wasntMe(KeycloakSession session, EventBuilder event, RealmModel realm, Map<String, String> details) {
+        details.forEach(event::detail);
+        event.success();
+        // success() sent the event to the listeners; the store gets it here when its type is not saved.
+        storeEvenIfTypeNotSaved(session, event);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put(AlertVocabulary.JSON_ALERT, AlertVocabulary.WASNT_ME);
+        line.put(AlertVocabulary.JSON_TIMESTAMP, Instant.now().toString());
+        line.put(AlertVocabulary.JSON_REALM, realm.getName());
+        line.put(AlertVocabulary.USER_ID, event.getEvent().getUserId());
+        line.put(AlertVocabulary.JSON_IP_ADDRESS, event.getEvent().getIpAddress());
+        line.putAll(details);
+        try {
+            alertLog.warn(json.writeValueAsString(line));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Keycloak saves REFRESH_TOKEN_ERROR only when an admin picked it; a reuse alert is kept in the event store of
      * every realm that saves events at all, so the security team finds it in the admin console.
      */

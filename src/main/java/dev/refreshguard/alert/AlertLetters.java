@@ -60,7 +60,7 @@ final class AlertLetters {
     }
 
     static Letter render(KeycloakSession session, RealmModel realm, ReuseAlert alert, UserModel user, Audience audience,
-                         String address) throws IOException, FreeMarkerException {
+                         String address, String wasntMeLink) throws IOException, FreeMarkerException {
         Theme theme = session.theme().getTheme(THEME, Theme.Type.EMAIL);
         Locale locale = session.getProvider(LocaleSelectorProvider.class)
                 .resolveLocale(realm, audience == Audience.USER ? user : null);
@@ -78,6 +78,9 @@ final class AlertLetters {
         model.put("locale", locale);
         model.put("msg", new MessageFormatterMethod(locale, messages));
         model.put("properties", theme.getProperties());
+        if (wasntMeLink != null) {
+            model.put("wasntMeLink", wasntMeLink);
+        }
 
         String subjectKey = "refreshGuardReuseSubject_" + audience.word;
         String subject = new MessageFormat(messages.getProperty(subjectKey, subjectKey), locale)

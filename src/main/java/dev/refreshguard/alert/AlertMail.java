@@ -1,5 +1,6 @@
 package dev.refreshguard.alert;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,7 +63,7 @@ public final class AlertMail {
         }
         RealmModel realm = session.getContext().getRealm();
         Delivery delivery = new Delivery(session.getKeycloakSessionFactory(), realm.getId(), alert, policy.notifyUser(),
-                teamAddress);
+                teamAddress, policy.notifyUser() ? baseUri(session) : null);
         ExecutorService executor = session.getProvider(ExecutorsProvider.class).getExecutor(EXECUTOR);
         session.getTransactionManager().enlistAfterCompletion(new AbstractKeycloakTransaction() {
             @Override
@@ -105,7 +106,7 @@ public final class AlertMail {
 
     /** The letters of one alert: composed in one transaction, then each sent in a session of its own. */
     private record Delivery(KeycloakSessionFactory factory, String realmId, ReuseAlert alert, boolean notifyUser,
-                            String teamAddress) implements Runnable {
+                            String teamAddress, URI baseUri) implements Runnable {
 
         @Override
         public void run() {
@@ -135,18 +136,24 @@ public final class AlertMail {
             UserModel user = session.users().getUserById(realm, alert.userId());
             List<Letter> letters = new ArrayList<>();
             if (notifyUser && user != null && user.isEmailVerified() && user.getEmail() != null && !user.getEmail().isBlank()) {
-                render(session, realm, user, Audience.USER, user.getEmail(), letters);
+                render(session, realm, user, Audience.USER, user.getEmail(), wasntMeLink(session, realm, user), letters);
             }
             if (teamAddress != null) {
-                render(session, realm, user, Audience.TEAM, teamAddress, letters);
+                render(session, realm, user, Audience.TEAM, teamAddress, null, letters);
             }
             return new Composed(new HashMap<>(smtp), letters);
         }
 
+        /** The user's "This wasn't me" link; null (no link) when the alert was raised outside a request. */
+        private String wasntMeLink(KeycloakSession session, RealmModel realm, UserModel user) {
+            return baseUri == null ? null : WasntMeToken.link(session, realm, baseUri, user.getId(), alert.familyId(),
+                    Policy.ofRealm(realm::getAttribute).wasntMeSeconds());
+        }
+
         private void render(KeycloakSession session, RealmModel realm, UserModel user, Audience audience, String address,
-                            List<Letter> letters) {
+                            String wasntMeLink, List<Letter> letters) {
             try {
-                letters.add(AlertLetters.render(session, realm, alert, user, audience, address));
+                letters.add(AlertLetters.render(session, realm, alert, user, audience, address, wasntMeLink));
             } catch (Exception e) {
                 warn("could not render the reuse alert email", audience, e);
             }
@@ -175,6 +182,15 @@ public final class AlertMail {
             LOG.warnf("refresh-guard: %s%s (realm '%s', client '%s', family %s): %s", what,
                     audience == null ? "" : " to the " + audience.description(), alert.realmName(), alert.clientId(),
                     alert.familyId(), causes(e));
+        }
+    }
+
+    /** The server's front-end base URI as the request saw it; null outside a request (the durable redo). */
+    private static URI baseUri(KeycloakSession session) {
+        try {
+            return session.getContext().getUri().getBaseUri();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

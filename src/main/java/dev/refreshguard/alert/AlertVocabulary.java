@@ -57,6 +57,8 @@ public final class AlertVocabulary {
     public static final String ROTATION_OVERRIDDEN = "refresh_guard_rotation_overridden";
     public static final String JSON_ROTATION = "rotation";
     public static final String PROTECTION_RESOURCE = "REFRESH_GUARD_PROTECTION";
+    /** The alert of a user who followed "This wasn't me" in a reuse letter. */
+    public static final String WASNT_ME = "refresh_guard_wasnt_me";
     /** The event listener whose removal switches a realm's protection off. */
     public static final String LISTENER = dev.refreshguard.Jar.PROVIDER_ID;
     public static final String JSON_TIMESTAMP = "timestamp";

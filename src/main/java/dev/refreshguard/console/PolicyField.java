@@ -27,7 +27,9 @@ enum PolicyField {
     OFFLINE_IDLE_SECONDS(Attribute.OFFLINE_IDLE_SECONDS, "Offline idle seconds", null),
     OFFLINE_MAX_SECONDS(Attribute.OFFLINE_MAX_SECONDS, "Offline max seconds", null),
     NOTIFY_USER(Attribute.NOTIFY_USER, "Notify user", List.of("true", "false")),
-    ALERT_EMAIL(Attribute.ALERT_EMAIL, "Alert email", null);
+    ALERT_EMAIL(Attribute.ALERT_EMAIL, "Alert email", null),
+    WASNT_ME_SECONDS(Attribute.WASNT_ME_SECONDS, "\"This wasn't me\" link seconds", null),
+    WASNT_ME_UPDATE_PASSWORD(Attribute.WASNT_ME_UPDATE_PASSWORD, "\"This wasn't me\" requires a new password", List.of("true", "false"));
 
     /**
      * How one form shows its fields: the list choice that writes no value, what a field writes (a format whose

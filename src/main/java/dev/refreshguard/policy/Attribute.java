@@ -22,7 +22,11 @@ public enum Attribute {
     OFFLINE_IDLE_SECONDS("refresh.guard.offline.idle.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
     OFFLINE_MAX_SECONDS("refresh.guard.offline.max.seconds", "0", "an integer >= 0 (0 = no limit of its own)", false),
     NOTIFY_USER("refresh.guard.notify.user", "false", "'true' or 'false'", false),
-    ALERT_EMAIL("refresh.guard.alert.email", null, "an email address (realm attribute only)", true);
+    ALERT_EMAIL("refresh.guard.alert.email", null, "an email address (realm attribute only)", true),
+    WASNT_ME_SECONDS("refresh.guard.wasnt.me.seconds", "43200",
+            "an integer from 1 to 604800 (seconds; realm attribute only)", true),
+    WASNT_ME_UPDATE_PASSWORD("refresh.guard.wasnt.me.update.password", "false",
+            "'true' or 'false' (realm attribute only)", true);
 
     public static final String PREFIX = "refresh.guard.";
 
@@ -80,6 +84,8 @@ public enum Attribute {
             case IDLE_SECONDS, MAX_SECONDS, OFFLINE_IDLE_SECONDS, OFFLINE_MAX_SECONDS -> integerIn(raw, 0, MAX_SECONDS_VALUE);
             case NOTIFY_USER -> raw.equals("true") || raw.equals("false");
             case ALERT_EMAIL -> raw.length() <= 254 && EMAIL.matcher(raw).matches();
+            case WASNT_ME_SECONDS -> integerIn(raw, 1, 7 * 24 * 3600);
+            case WASNT_ME_UPDATE_PASSWORD -> raw.equals("true") || raw.equals("false");
         };
     }
 

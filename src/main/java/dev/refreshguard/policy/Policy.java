@@ -28,6 +28,8 @@ public final class Policy {
     private final int offlineMaxSeconds;
     private final boolean notifyUser;
     private final String alertEmail;
+    private final int wasntMeSeconds;
+    private final boolean wasntMeUpdatePassword;
 
     private Policy(Map<Attribute, Setting> settings, List<String> clientProblems) {
         this.settings = Collections.unmodifiableMap(settings);
@@ -45,11 +47,18 @@ public final class Policy {
         this.offlineMaxSeconds = Integer.parseInt(value(Attribute.OFFLINE_MAX_SECONDS));
         this.notifyUser = "true".equals(value(Attribute.NOTIFY_USER));
         this.alertEmail = value(Attribute.ALERT_EMAIL);
+        this.wasntMeSeconds = Integer.parseInt(value(Attribute.WASNT_ME_SECONDS));
+        this.wasntMeUpdatePassword = "true".equals(value(Attribute.WASNT_ME_UPDATE_PASSWORD));
     }
 
     /** The policy with every attribute at its default. */
     public static Policy defaults() {
         return resolve(Map.of(), Map.of(), ClientKind.CONFIDENTIAL);
+    }
+
+    /** The realm's own settings (realm attribute, else default): what needs no client, such as the "This wasn't me" link. */
+    public static Policy ofRealm(Function<String, String> realmAttribute) {
+        return resolve(key -> null, realmAttribute, ClientKind.CONFIDENTIAL);
     }
 
     /**
@@ -252,5 +261,15 @@ public final class Policy {
     /** The realm's alert address, or null. */
     public String alertEmail() {
         return alertEmail;
+    }
+
+    /** How long the user's "This wasn't me" link works, in seconds. */
+    public int wasntMeSeconds() {
+        return wasntMeSeconds;
+    }
+
+    /** Whether "This wasn't me" also requires the user to choose a new password at the next sign-in. */
+    public boolean wasntMeUpdatePassword() {
+        return wasntMeUpdatePassword;
     }
 }

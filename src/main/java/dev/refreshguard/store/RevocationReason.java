@@ -7,7 +7,11 @@ public enum RevocationReason {
     /** An admin revoked it by hand ({@code POST families/{id}/revoke}). */
     ADMIN("admin"),
     /** A refresh token of its client session was revoked at the RFC 7009 revocation endpoint. */
-    REVOCATION_ENDPOINT("revocation-endpoint");
+    REVOCATION_ENDPOINT("revocation-endpoint"),
+    /** The user followed "This wasn't me" in a reuse letter: every family of the user. */
+    WASNT_ME("wasnt-me"),
+    /** The user ended one of their own families on their refresh-guard account page. */
+    USER("user");
 
     private final String word;
 

@@ -38,7 +38,7 @@ class RealmDefaultsConsoleJourneyIT {
     private static final String TAB_TYPE = "org.keycloak.services.ui.extend.UiTabProvider";
     private static final List<String> FIELDS = List.of("rotation", "reuse-action", "reuse-action-likely-retry",
             "reuse-retry-seconds", "grace-seconds", "idle-seconds", "max-seconds", "offline-idle-seconds", "offline-max-seconds",
-            "notify-user", "alert-email");
+            "notify-user", "alert-email", "wasnt-me-seconds", "wasnt-me-update-password");
 
     @RegisterExtension
     final ConsoleBrowser browser = new ConsoleBrowser();

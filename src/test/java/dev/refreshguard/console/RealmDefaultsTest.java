@@ -29,7 +29,7 @@ class RealmDefaultsTest {
         assertThat(values.keySet()).containsExactly("refresh.guard.rotation", "refresh.guard.reuse.action",
                 "refresh.guard.reuse.action.likely-retry", "refresh.guard.reuse.retry.seconds", "refresh.guard.grace.seconds", "refresh.guard.idle.seconds", "refresh.guard.max.seconds",
                 "refresh.guard.offline.idle.seconds", "refresh.guard.offline.max.seconds", "refresh.guard.notify.user",
-                "refresh.guard.alert.email");
+                "refresh.guard.alert.email", "refresh.guard.wasnt.me.seconds", "refresh.guard.wasnt.me.update.password");
         assertThat(values).containsEntry("refresh.guard.grace.seconds", "30").containsEntry("refresh.guard.reuse.action", "alert-only")
                 .containsEntry("refresh.guard.alert.email", "soc@example.com")
                 .containsEntry("refresh.guard.rotation", null).containsEntry("refresh.guard.idle.seconds", null);
@@ -41,7 +41,7 @@ class RealmDefaultsTest {
         List<String> executor = new GuardExecutorFactory().getConfigProperties().stream().map(ProviderConfigProperty::getName).toList();
         assertThat(tab).containsExactly("rotation", "reuse-action", "reuse-action-likely-retry", "reuse-retry-seconds",
                 "grace-seconds", "idle-seconds", "max-seconds", "offline-idle-seconds", "offline-max-seconds", "notify-user",
-                "alert-email");
+                "alert-email", "wasnt-me-seconds", "wasnt-me-update-password");
         assertThat(executor).containsExactlyElementsOf(tab.subList(0, 10));
         assertThat(new GuardExecutorFactory().getConfigProperties().get(2).getOptions()).containsExactly("keep", "revoke-family",
                 "revoke-user-session", "revoke-all-sessions", "alert-only", "refuse");

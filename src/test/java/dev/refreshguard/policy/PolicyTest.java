@@ -30,6 +30,8 @@ class PolicyTest {
             case MAX_SECONDS, OFFLINE_MAX_SECONDS -> new String[] {"600", "700"};
             case NOTIFY_USER -> new String[] {"true", "false"};
             case ALERT_EMAIL -> new String[] {"soc@example.com", "sec@example.org"};
+            case WASNT_ME_SECONDS -> new String[] {"600", "86400"};
+            case WASNT_ME_UPDATE_PASSWORD -> new String[] {"true", "false"};
         };
     }
 
@@ -126,6 +128,10 @@ class PolicyTest {
             "refresh.guard.idle.seconds|-5",
             "refresh.guard.max.seconds|99999999999",
             "refresh.guard.offline.max.seconds|315360001",
+            "refresh.guard.wasnt.me.seconds|0",
+            "refresh.guard.wasnt.me.seconds|604801",
+            "refresh.guard.wasnt.me.seconds|1h",
+            "refresh.guard.wasnt.me.update.password|yes",
             // unknown word
             "refresh.guard.rotation|maybe",
             "refresh.guard.rotation|ON",
