@@ -66,6 +66,7 @@ class FaultProxyTest {
             proxy.latency(Duration.ZERO);
             roundTrip(client, server);
             assertThat(proxy.openConnections()).isEqualTo(1);
+            assertThat(proxy.messagesToDatabase()).as("one message to the database per round trip").isEqualTo(3);
         }
     }
 
