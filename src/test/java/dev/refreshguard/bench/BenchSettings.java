@@ -1,6 +1,8 @@
 package dev.refreshguard.bench;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What one benchmark run does. {@code short} keeps the benchmark alive in every build (well under two minutes);
@@ -19,9 +21,15 @@ import java.nio.file.Path;
  * @param scale        also measure with a big family table (seeded by SQL) and one purge pass, on a server of its own
  * @param scaleRows    rows seeded into RG_FAMILY for the scale phase
  * @param manyFamilies families of the one user whose families page is timed
+ * @param sweep        also the latency sweep: protected, stock and the one-write reference realm, on a server of its
+ *                     own whose database connections pass a {@code FaultProxy} adding each of {@code sweepLatencies}
+ * @param sweepLatencies  milliseconds added per round trip to the database, one sweep point each
+ * @param sweepRounds  measured rounds per realm and sweep point
+ * @param sweepWarmup  unmeasured rounds per realm and sweep point
  */
 record BenchSettings(String mode, int clients, int rounds, int chain, int warmup, int logins, int grace, int rotations,
-                     int graceSeconds, boolean sql, boolean jfr, boolean scale, int scaleRows, int manyFamilies, Path outDir) {
+                     int graceSeconds, boolean sql, boolean jfr, boolean scale, int scaleRows, int manyFamilies,
+                     boolean sweep, List<Integer> sweepLatencies, int sweepRounds, int sweepWarmup, Path outDir) {
 
     static BenchSettings fromSystemProperties() {
         String mode = System.getProperty("bench.mode", "short").trim();
@@ -46,7 +54,23 @@ record BenchSettings(String mode, int clients, int rounds, int chain, int warmup
                 flag("scale", true),
                 number("scaleRows", full ? 10_000_000 : 20_000),
                 number("manyFamilies", full ? 10_000 : 1_000),
+                flag("sweep", full),
+                latencies(System.getProperty("bench.sweepLatencies", "0,1,2,5")),
+                number("sweepRounds", full ? 8 : 2),
+                number("sweepWarmup", full ? 2 : 1),
                 out);
+    }
+
+    private static List<Integer> latencies(String raw) {
+        List<Integer> out = new ArrayList<>();
+        for (String part : raw.split(",")) {
+            int ms = Integer.parseInt(part.trim());
+            if (ms < 0) {
+                throw new IllegalArgumentException("bench.sweepLatencies takes milliseconds ≥ 0; got " + raw);
+            }
+            out.add(ms);
+        }
+        return List.copyOf(out);
     }
 
     private static boolean flag(String name, boolean fallback) {

@@ -24,8 +24,9 @@ import dev.refreshguard.harness.TestRealm;
  * The benchmark command: what protection costs per refresh and per login, against stock Keycloak on the same
  * server in the same run. {@code mvn -Pbench verify} runs the full measurement; every build runs the short mode
  * to keep it working. It asserts that the reports are written, that no refresh failed and every grace replay
- * returned the very successor it replays (in either mode, warm-up requests included), and that a family's stored row
- * does not grow with rotations — never a timing, which depends on the machine.
+ * returned the very successor it replays (in either mode, warm-up requests included), that a family's stored row
+ * does not grow with rotations, and that the latency sweep's one-write reference realm wrote once per refresh —
+ * never a timing or a ratio, which depend on the machine.
  */
 @ExtendWith(RealServer.class)
 class BenchmarkIT {
@@ -76,18 +77,22 @@ class BenchmarkIT {
 
         // Last, so that its server does not share the machine with the timed phases.
         List<SqlCount.Profile> sql = settings.sql() ? SqlCount.measure(settings.graceSeconds()) : List.of();
+        LatencySweep.Figures sweep = settings.sweep() && server.jdbcUrl() != null ? LatencySweep.measure(settings) : null;
         CpuProfile.Profile cpu = settings.jfr() ? CpuProfile.measure(settings) : null;
         Scale.Figures scale = settings.scale() && server.jdbcUrl() != null ? Scale.measure(settings) : null;
 
         Results results = new Results(settings, Machine.here(), startedAt, timedSeconds, loadBefore, loadAfter,
                 refreshProtected.stats(), refreshStock.stats(), refreshReference.stats(), pairs, refreshCpu, graceRefresh.stats(), graceReplay.stats(),
-                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql, cpu, scale);
+                mismatches, loginProtected.stats(), loginStock.stats(), familyRow, chainRefresh.stats(), sql, sweep, cpu, scale);
         List<Path> written = Report.write(results, settings.outDir());
         System.out.println(Report.markdown(results));
         System.out.println("benchmark reports: " + written);
 
         if (scale != null) {
             failures.put("scale phase: failed refreshes (warm-up included)", scale.roundErrors());
+        }
+        if (sweep != null) {
+            failures.putAll(sweep.failures());
         }
         if (cpu != null) {
             failures.put("CPU profile: failed refreshes (warm-up included)", cpu.refreshErrors());
@@ -112,6 +117,12 @@ class BenchmarkIT {
             assertThat(scale.seededRows()).isGreaterThanOrEqualTo(settings.scaleRows());
             assertThat(scale.purgedRows()).as("rows the measured purge pass deleted").isGreaterThanOrEqualTo(scale.eligibleRows());
             assertThat(Files.readString(written.get(0))).contains("## Scale: a big family table");
+        }
+        if (sweep != null) {
+            // Every sweep point measured every realm; the one-write realm wrote once per refresh (checked in failures).
+            assertThat(sweep.points()).extracting(LatencySweep.Point::latencyMillis).containsExactlyElementsOf(settings.sweepLatencies());
+            assertThat(sweep.oneWriteGenerations()).as("writes of the one-write realm").isPositive();
+            assertThat(Files.readString(written.get(0))).contains("## Latency sweep");
         }
     }
 

@@ -57,6 +57,7 @@ final class RefreshRounds implements AutoCloseable {
     private final List<Chain> chains = new ArrayList<>();
     private final ExecutorService pool;
     private int errors;
+    private int served;
 
     RefreshRounds(KeycloakServer server, String label, String realm, String clientId, List<String> usernames) {
         this.label = label;
@@ -100,12 +101,18 @@ final class RefreshRounds implements AutoCloseable {
         }
         round.addWall(System.nanoTime() - start);
         errors += round.stats().errors();
+        served += round.stats().requests();
         return round;
     }
 
     /** Refreshes that failed in every round so far, unmeasured warm-up rounds included. */
     int errors() {
         return errors;
+    }
+
+    /** Refreshes answered with a new refresh token in every round so far, unmeasured warm-up rounds included. */
+    int served() {
+        return served;
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.function.ToDoubleFunction;
 
 import dev.refreshguard.Jar;
 import dev.refreshguard.bench.Latencies.Stats;
+import dev.refreshguard.bench.onewrite.OneWriteListenerFactory;
 import dev.refreshguard.harness.Http;
 
 /** Writes report.md, report.json and latency.svg of one run. */
@@ -124,6 +125,9 @@ final class Report {
                         .append(" | ").append(summary(p.kinds())).append(" |\n");
             }
         }
+        if (r.sweep() != null) {
+            sweep(out, r.sweep(), s);
+        }
         if (r.cpu() != null) {
             CpuProfile.Profile cpu = r.cpu();
             out.append("\n## Where the CPU goes (Java Flight Recorder)\n\n");
@@ -147,6 +151,35 @@ final class Report {
             out.append("\n**").append(r.errors()).append(" requests failed in this run; see the tables.**\n");
         }
         return out.toString();
+    }
+
+    private static void sweep(StringBuilder out, LatencySweep.Figures f, BenchSettings s) {
+        out.append("\n## Latency sweep: the database farther away\n\n");
+        out.append("A server of its own whose database connections pass a TCP proxy adding a delay to every message"
+                + " Keycloak sends to the database (one per round trip). Per delay: ").append(s.sweepWarmup())
+                .append(" warm-up and ").append(s.sweepRounds()).append(" measured rounds per realm of ").append(s.clients())
+                .append(" clients × ").append(s.chain()).append(" refreshes, interleaved as above. Protected (P) and stock"
+                        + " (S) as above; one-write reference (W): Keycloak's defaults plus one durable UPDATE of a"
+                        + " family-sized row per refresh in the request's transaction (test-only listener `")
+                .append(OneWriteListenerFactory.ID).append("`). Round trips: messages"
+                        + " to the database per refresh, counted by the proxy (commit included).\n\n");
+        out.append("| added ms | P p50 | S p50 | W p50 | **P/S p50** | P/S p99 | **P/W p50** | P/W p99 | P p99 | S p99 | W p99"
+                + " | round trips P / S / W |\n");
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        for (LatencySweep.Point p : f.points()) {
+            out.append("| ").append(p.latencyMillis()).append(" | ").append(ms(p.protectedRealm().p50())).append(" | ")
+                    .append(ms(p.stock().p50())).append(" | ").append(ms(p.oneWrite().p50())).append(" | **")
+                    .append(x(p.p50ToStock())).append("** | ").append(x(p.p99ToStock())).append(" | **")
+                    .append(x(p.p50ToOneWrite())).append("** | ").append(x(p.p99ToOneWrite())).append(" | ")
+                    .append(ms(p.protectedRealm().p99())).append(" | ").append(ms(p.stock().p99())).append(" | ")
+                    .append(ms(p.oneWrite().p99())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.2f / %.2f / %.2f", p.protectedRoundTrips(), p.stockRoundTrips(),
+                            p.oneWriteRoundTrips())).append(" |\n");
+        }
+        out.append("\nTargets at p50 (not asserted): protected ≤ ").append(x(Results.TARGET_SWEEP_TO_ONE_WRITE))
+                .append(" one-write, ≤ ").append(x(Results.TARGET_SWEEP_TO_STOCK)).append(" stock. The one-write realm"
+                        + " served ").append(f.oneWriteRefreshes()).append(" refreshes and its table holds ")
+                .append(f.oneWriteGenerations()).append(" writes. Failures: ").append(f.failures()).append(".\n");
     }
 
     private static void scale(StringBuilder out, Scale.Figures f, BenchSettings s) {
@@ -333,6 +366,7 @@ final class Report {
         settings.put("rotations", s.rotations());
         settings.put("sqlCount", s.sql());
         settings.put("jfr", s.jfr());
+        settings.put("latencySweep", s.sweep() ? s.sweepLatencies() : List.of());
         root.put("settings", settings);
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", r.machine().cores());
@@ -396,6 +430,29 @@ final class Report {
         family.put("grew", r.familyRowGrew());
         family.put("chainRefresh", stats(r.chainRefresh()));
         root.put("familyRow", family);
+        if (r.sweep() != null) {
+            Map<String, Object> sweep = new LinkedHashMap<>();
+            sweep.put("rounds", s.sweepRounds());
+            sweep.put("warmupRounds", s.sweepWarmup());
+            sweep.put("points", r.sweep().points().stream().map(p -> {
+                Map<String, Object> point = new LinkedHashMap<>();
+                point.put("addedMillisPerRoundTrip", p.latencyMillis());
+                point.put("protected", stats(p.protectedRealm()));
+                point.put("stock", stats(p.stock()));
+                point.put("oneWrite", stats(p.oneWrite()));
+                point.put("p50ProtectedToStock", round(p.p50ToStock()));
+                point.put("p99ProtectedToStock", round(p.p99ToStock()));
+                point.put("p50ProtectedToOneWrite", round(p.p50ToOneWrite()));
+                point.put("p99ProtectedToOneWrite", round(p.p99ToOneWrite()));
+                point.put("roundTripsPerRefresh", Map.of("protected", round(p.protectedRoundTrips()),
+                        "stock", round(p.stockRoundTrips()), "oneWrite", round(p.oneWriteRoundTrips())));
+                return point;
+            }).toList());
+            sweep.put("failures", r.sweep().failures());
+            sweep.put("oneWriteRefreshes", r.sweep().oneWriteRefreshes());
+            sweep.put("oneWriteWrites", r.sweep().oneWriteGenerations());
+            root.put("latencySweep", sweep);
+        }
         root.put("sqlStatementsPerRequest", r.sql().stream().map(p -> Map.of("realm", p.realm(), "request", p.request(),
                 "statements", p.statements(), "which", p.kinds())).toList());
         if (r.cpu() != null) {

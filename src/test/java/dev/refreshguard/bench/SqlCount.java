@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.refreshguard.bench.onewrite.OneWriteListenerFactory;
 import dev.refreshguard.store.FamilyLedger;
 import dev.refreshguard.harness.DistributionServer;
 import dev.refreshguard.harness.TestRealm;
@@ -28,9 +29,11 @@ final class SqlCount {
     record Profile(String realm, String request, int statements, List<String> kinds) {
     }
 
-    static final List<String> OPTIONS = List.of("--log-level=INFO,org.hibernate.SQL:debug," + FamilyLedger.SQL_LOG_CATEGORY + ":debug");
-    /** Hibernate's statements, and refresh-guard's plain-JDBC ones (the rotate step). */
-    private static final List<String> SQL_CATEGORIES = List.of("[org.hibernate.SQL]", "[" + FamilyLedger.SQL_LOG_CATEGORY + "]");
+    static final List<String> OPTIONS = List.of("--log-level=INFO,org.hibernate.SQL:debug," + FamilyLedger.SQL_LOG_CATEGORY
+            + ":debug," + OneWriteListenerFactory.SQL_LOG_CATEGORY + ":debug");
+    /** Hibernate's statements, refresh-guard's plain-JDBC ones (the rotate step), and the one-write realm's. */
+    private static final List<String> SQL_CATEGORIES = List.of("[org.hibernate.SQL]", "[" + FamilyLedger.SQL_LOG_CATEGORY + "]",
+            "[" + OneWriteListenerFactory.SQL_LOG_CATEGORY + "]");
     static final int SAMPLES = 5;
 
     private final DistributionServer server;
@@ -39,11 +42,14 @@ final class SqlCount {
         this.server = server;
     }
 
-    /** Starts a server of its own with SQL logging, measures, and stops it. */
+    /** Starts a server of its own with SQL logging (and the one-write realm's provider), measures, and stops it. */
     static List<Profile> measure(int graceSeconds) {
-        DistributionServer server = DistributionServer.start("rg_bench_sql_" + System.currentTimeMillis(), OPTIONS, Map.of());
+        Path jar = OneWriteJar.build(Path.of(System.getProperty("it.work.dir", "target/it")).resolve("bench-providers"));
+        DistributionServer server = DistributionServer.startFromCopy("bench-sql", "rg_bench_sql_" + System.currentTimeMillis(),
+                OPTIONS, Map.of(), List.of(jar));
         try {
-            return new SqlCount(server).profiles(BenchRealms.create(server, 1, graceSeconds));
+            OneWriteJar.createTable(server.jdbcUrl());
+            return new SqlCount(server).profiles(BenchRealms.create(server, 1, graceSeconds, true));
         } finally {
             server.close();
         }
@@ -53,7 +59,8 @@ final class SqlCount {
         String user = realms.users().get(0);
         List<Profile> out = new ArrayList<>();
         for (Map.Entry<String, TestRealm> realm : List.of(Map.entry("protected", realms.guarded()),
-                Map.entry("stock", realms.stock()), Map.entry("stock, revoke off", realms.reference()))) {
+                Map.entry("stock", realms.stock()), Map.entry("stock, revoke off", realms.reference()),
+                Map.entry("one-write reference", realms.oneWrite()))) {
             TokenClient client = new TokenClient(server, realm.getValue().name, BenchRealms.CLIENT);
             List<List<String>> logins = new ArrayList<>();
             String token = null;

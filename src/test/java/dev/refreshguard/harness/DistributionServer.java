@@ -49,7 +49,7 @@ public final class DistributionServer implements KeycloakServer {
     }
 
     public static DistributionServer start(String database, List<String> extraOptions, Map<String, String> extraEnv) {
-        return start(Path.of(required("keycloak.home")), database, extraOptions, extraEnv);
+        return start(Path.of(required("keycloak.home")), database, extraOptions, extraEnv, List.of());
     }
 
     /**
@@ -58,6 +58,12 @@ public final class DistributionServer implements KeycloakServer {
      */
     public static DistributionServer startFromCopy(String copyName, String database, List<String> extraOptions,
                                                    Map<String, String> extraEnv) {
+        return startFromCopy(copyName, database, extraOptions, extraEnv, List.of());
+    }
+
+    /** As {@link #startFromCopy(String, String, List, Map)}, with test-only provider JARs next to refresh-guard's. */
+    public static DistributionServer startFromCopy(String copyName, String database, List<String> extraOptions,
+                                                   Map<String, String> extraEnv, List<Path> extraProviders) {
         Path shared = Path.of(required("keycloak.home"));
         Path copy = Path.of(System.getProperty("it.work.dir", "target/it")).resolve("dist-" + copyName);
         if (!Files.exists(copy)) {
@@ -75,7 +81,7 @@ public final class DistributionServer implements KeycloakServer {
                 throw new UncheckedIOException(e);
             }
         }
-        return start(copy, database, extraOptions, extraEnv);
+        return start(copy, database, extraOptions, extraEnv, extraProviders);
     }
 
     private static void copyDistribution(Path from, Path to) {
@@ -92,13 +98,17 @@ public final class DistributionServer implements KeycloakServer {
         }
     }
 
-    private static DistributionServer start(Path home, String database, List<String> extraOptions, Map<String, String> extraEnv) {
+    private static DistributionServer start(Path home, String database, List<String> extraOptions, Map<String, String> extraEnv,
+                                            List<Path> extraProviders) {
         Path jar = Path.of(required("guard.jar"));
         Path workDir = Path.of(System.getProperty("it.work.dir", "target/it"));
         try {
             Files.createDirectories(workDir);
             Files.createDirectories(home.resolve("providers"));
             Files.copy(jar, home.resolve("providers").resolve("keycloak-refresh-guard.jar"), StandardCopyOption.REPLACE_EXISTING);
+            for (Path provider : extraProviders) {
+                Files.copy(provider, home.resolve("providers").resolve(provider.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

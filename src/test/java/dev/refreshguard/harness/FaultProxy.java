@@ -12,6 +12,7 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -36,6 +37,8 @@ public final class FaultProxy implements AutoCloseable {
     private final List<Link> links = new CopyOnWriteArrayList<>();
     /** Database sides kept open after {@link #vanish()}. */
     private final List<Socket> held = new CopyOnWriteArrayList<>();
+    /** Reads from a client forwarded to the database: about one per round trip of a request-reply protocol. */
+    private final AtomicLong toDatabase = new AtomicLong();
     private volatile boolean refusing;
     private volatile long latencyNanos;
     private volatile boolean closed;
@@ -72,6 +75,15 @@ public final class FaultProxy implements AutoCloseable {
     /** Connections accepted and forwarded since the start. */
     public synchronized int acceptedConnections() {
         return accepted;
+    }
+
+    /**
+     * Chunks forwarded from clients to the database since the start. A JDBC driver writes a statement (with its
+     * implicit begin) or a commit as one message and waits for the answer, so the difference over a span of
+     * requests counts their round trips (a large message split by TCP would count twice).
+     */
+    public long messagesToDatabase() {
+        return toDatabase.get();
     }
 
     /** Closes both sides of every connection now. New connections are still forwarded unless {@link #refuse}d. */
@@ -187,6 +199,9 @@ public final class FaultProxy implements AutoCloseable {
                         }
                         if (vanished) {
                             return;
+                        }
+                        if (delayed) {
+                            toDatabase.incrementAndGet();
                         }
                         out.write(buffer, 0, n);
                         out.flush();

@@ -66,6 +66,7 @@ class FaultProxyTest {
             proxy.latency(Duration.ZERO);
             roundTrip(client, server);
             assertThat(proxy.openConnections()).isEqualTo(1);
+            assertThat(proxy.messagesToDatabase()).as("one message to the database per round trip").isEqualTo(3);
         }
     }
 
@@ -123,6 +124,8 @@ class FaultProxyTest {
     private Socket databaseSide() throws InterruptedException {
         Socket server = accepted.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(server).as("the connection reached the database").isNotNull();
+        // The database side is accepted a moment before the proxy lists the link; a fault sent earlier would miss it.
+        Await.until(WAIT, "the proxy lists the connection", () -> proxy.openConnections() == 1);
         return server;
     }
 
