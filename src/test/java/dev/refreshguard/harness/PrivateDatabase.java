@@ -100,7 +100,9 @@ public final class PrivateDatabase implements AutoCloseable {
             List<String> command = new ArrayList<>(List.of("mariadbd", "--no-defaults", "--datadir=" + dir.resolve("data"),
                     "--port=" + port, "--bind-address=127.0.0.1", "--socket=" + dir.resolve("mysqld.sock"),
                     "--pid-file=" + dir.resolve("mysqld.pid"), "--log-error=" + dir.resolve("error.log"),
-                    "--innodb-buffer-pool-size=64M", "--max-connections=200"));
+                    "--innodb-buffer-pool-size=64M", "--max-connections=200",
+                    // as the machine's MariaDB the other legs run on
+                    "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"));
             if (root()) {
                 command.add("--user=nobody");
             }
@@ -113,7 +115,10 @@ public final class PrivateDatabase implements AutoCloseable {
         } else {
             run(unprivileged(), postgresBin.resolve("bin/pg_ctl").toString(), "-D", dir.resolve("data").toString(),
                     "-l", dir.resolve("server.log").toString(), "-w", "-t", "180",
-                    "-o", "-h 127.0.0.1 -p " + port + " -k " + dir + " -F", "start");
+                    "-o", "-h 127.0.0.1 -p " + port + " -k " + dir + " -F"
+                            // -Dit.private-db.log-statements=true: every statement and commit in its log, to follow a fault
+                            + (Boolean.getBoolean("it.private-db.log-statements") ? " -c log_statement=all" : ""),
+                    "start");
         }
         Await.until(STEP, this + " to let the harness log in (logs in " + dir + ")", this::letsIn);
     }
@@ -197,6 +202,18 @@ public final class PrivateDatabase implements AutoCloseable {
             }
         } catch (RuntimeException | Error e) {
             System.err.println(this + " did not stop: " + e.getMessage());
+        }
+        // Its log stays with the run's other logs, for reading after a failure.
+        Path log = dir.resolve(mariaDb ? "error.log" : "server.log");
+        try {
+            if (Files.exists(log)) {
+                Path workDir = Path.of(System.getProperty("it.work.dir", "target/it"));
+                Files.createDirectories(workDir);
+                Files.copy(log, workDir.resolve("private-" + database.kind() + "-" + port + ".log"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            // only the log is at stake
         }
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
