@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,6 +52,8 @@ public final class Cluster implements AutoCloseable {
     private static final int CONNECTION_MARGIN = 10;
     private static final Duration CONNECTION_ROOM_TIMEOUT = Database.POOL_CONNECTION_LIFETIME.multipliedBy(4);
     private List<String> extraOptions = List.of();
+    /** host:port through which a node reaches the database (e.g. a {@link FaultProxy}), by node number; others directly. */
+    private Map<Integer, String> databasePaths = Map.of();
     private int fullRestarts;
 
     private Cluster(Path workDir, String database, String hostname) {
@@ -66,6 +69,14 @@ public final class Cluster implements AutoCloseable {
 
     /** As {@link #start(int)}, every node with the given runtime options (e.g. {@code --spi-...}). */
     public static Cluster start(int size, List<String> extraOptions) {
+        return start(size, extraOptions, Map.of());
+    }
+
+    /**
+     * As {@link #start(int, List)}, node N reaching the database through {@code databasePaths.get(N)} (host:port, e.g.
+     * {@link FaultProxy#address()}) where given: a fault on that path hits that node alone.
+     */
+    public static Cluster start(int size, List<String> extraOptions, Map<Integer, String> databasePaths) {
         Path dist = Path.of(required("keycloak.home"));
         Path jar = Path.of(required("guard.jar"));
         long id = System.currentTimeMillis();
@@ -75,6 +86,7 @@ public final class Cluster implements AutoCloseable {
         // The address clients and a load balancer would use: the issuer of every token, whichever node mints it.
         Cluster cluster = new Cluster(work, database, "http://localhost:" + DistributionServer.freePort());
         cluster.extraOptions = List.copyOf(extraOptions);
+        cluster.databasePaths = Map.copyOf(databasePaths);
         try {
             Path built = work.resolve("dist");
             copyTree(dist, built);
@@ -389,8 +401,12 @@ public final class Cluster implements AutoCloseable {
                     // clients"). The racers split over the nodes, so 35 per node leaves headroom for both.
                     "--db-pool-max-size=" + NODE_POOL));
             // --db itself is a build option, fixed by kc.sh build above
+            String path = cluster.databasePaths.get(number);
             command.addAll(Database.selected().keycloakOptions(cluster.database).stream()
-                    .filter(option -> !option.startsWith("--db=")).toList());
+                    .filter(option -> !option.startsWith("--db="))
+                    .map(option -> path != null && option.startsWith("--db-url=")
+                            ? "--db-url=" + Database.selected().keycloakUrlThrough(cluster.database, path) : option)
+                    .toList());
             command.addAll(cluster.extraOptions);
             try {
                 logOffset = Files.exists(log) ? Files.size(log) : 0;

@@ -168,7 +168,7 @@ public abstract class Database {
         private final int port;
         private final String origin;
 
-        private Postgres(String host, int port, String origin) {
+        Postgres(String host, int port, String origin) {
             this.host = host;
             this.port = port;
             this.origin = origin;
@@ -243,7 +243,16 @@ public abstract class Database {
 
     /** The machine's MariaDB on 127.0.0.1:3306 (-Dit.mariadb.address=host:port for another), user root, empty password. */
     static final class MariaDb extends Database {
-        private final String address = System.getProperty("it.mariadb.address", "127.0.0.1:3306");
+        private final String address;
+
+        MariaDb() {
+            this(System.getProperty("it.mariadb.address", "127.0.0.1:3306"));
+        }
+
+        /** A MariaDB server at {@code host:port}, e.g. a {@link PrivateDatabase}. */
+        MariaDb(String address) {
+            this.address = address;
+        }
 
         @Override
         public String kind() {

@@ -25,6 +25,8 @@ public final class DistributionServer implements KeycloakServer {
 
     private final Path home;
     private final Path log;
+    /** The database server it runs on: the run's, or e.g. a {@link PrivateDatabase}'s. */
+    private final Database db;
     private final String database;
     private final int httpPort;
     private final int managementPort;
@@ -33,8 +35,10 @@ public final class DistributionServer implements KeycloakServer {
     private Process process;
     private int starts;
 
-    private DistributionServer(Path home, Path workDir, String database, List<String> extraOptions, Map<String, String> extraEnv) {
+    private DistributionServer(Path home, Path workDir, Database db, String database, List<String> extraOptions,
+                               Map<String, String> extraEnv) {
         this.home = home;
+        this.db = db;
         this.database = database;
         this.extraOptions = extraOptions;
         this.extraEnv = extraEnv;
@@ -49,7 +53,7 @@ public final class DistributionServer implements KeycloakServer {
     }
 
     public static DistributionServer start(String database, List<String> extraOptions, Map<String, String> extraEnv) {
-        return start(Path.of(required("keycloak.home")), database, extraOptions, extraEnv, List.of());
+        return start(Path.of(required("keycloak.home")), Database.selected(), database, extraOptions, extraEnv, List.of());
     }
 
     /**
@@ -58,12 +62,23 @@ public final class DistributionServer implements KeycloakServer {
      */
     public static DistributionServer startFromCopy(String copyName, String database, List<String> extraOptions,
                                                    Map<String, String> extraEnv) {
-        return startFromCopy(copyName, database, extraOptions, extraEnv, List.of());
+        return startFromCopy(copyName, Database.selected(), database, extraOptions, extraEnv, List.of());
     }
 
     /** As {@link #startFromCopy(String, String, List, Map)}, with test-only provider JARs next to refresh-guard's. */
     public static DistributionServer startFromCopy(String copyName, String database, List<String> extraOptions,
                                                    Map<String, String> extraEnv, List<Path> extraProviders) {
+        return startFromCopy(copyName, Database.selected(), database, extraOptions, extraEnv, extraProviders);
+    }
+
+    /** As {@link #startFromCopy(String, String, List, Map)}, on another database server, e.g. a {@link PrivateDatabase}. */
+    public static DistributionServer startFromCopy(String copyName, Database on, String database, List<String> extraOptions,
+                                                   Map<String, String> extraEnv) {
+        return startFromCopy(copyName, on, database, extraOptions, extraEnv, List.of());
+    }
+
+    private static DistributionServer startFromCopy(String copyName, Database on, String database, List<String> extraOptions,
+                                                    Map<String, String> extraEnv, List<Path> extraProviders) {
         Path shared = Path.of(required("keycloak.home"));
         Path copy = Path.of(System.getProperty("it.work.dir", "target/it")).resolve("dist-" + copyName);
         if (!Files.exists(copy)) {
@@ -81,7 +96,7 @@ public final class DistributionServer implements KeycloakServer {
                 throw new UncheckedIOException(e);
             }
         }
-        return start(copy, database, extraOptions, extraEnv, extraProviders);
+        return start(copy, on, database, extraOptions, extraEnv, extraProviders);
     }
 
     private static void copyDistribution(Path from, Path to) {
@@ -98,8 +113,8 @@ public final class DistributionServer implements KeycloakServer {
         }
     }
 
-    private static DistributionServer start(Path home, String database, List<String> extraOptions, Map<String, String> extraEnv,
-                                            List<Path> extraProviders) {
+    private static DistributionServer start(Path home, Database db, String database, List<String> extraOptions,
+                                            Map<String, String> extraEnv, List<Path> extraProviders) {
         Path jar = Path.of(required("guard.jar"));
         Path workDir = Path.of(System.getProperty("it.work.dir", "target/it"));
         try {
@@ -112,8 +127,8 @@ public final class DistributionServer implements KeycloakServer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Database.selected().create(database);
-        DistributionServer server = new DistributionServer(home, workDir, database, extraOptions, extraEnv);
+        db.create(database);
+        DistributionServer server = new DistributionServer(home, workDir, db, database, extraOptions, extraEnv);
         server.boot();
         return server;
     }
@@ -127,7 +142,7 @@ public final class DistributionServer implements KeycloakServer {
                 "--cache=local"));
         // An extra --db-url (e.g. through a FaultProxy) replaces the database's own: Keycloak takes each option once.
         boolean ownUrl = extraOptions.stream().anyMatch(o -> o.startsWith("--db-url="));
-        Database.selected().keycloakOptions(database).stream()
+        db.keycloakOptions(database).stream()
                 .filter(o -> !(ownUrl && o.startsWith("--db-url=")))
                 .forEach(command::add);
         command.addAll(extraOptions);
@@ -163,7 +178,7 @@ public final class DistributionServer implements KeycloakServer {
 
     @Override
     public String jdbcUrl() {
-        return Database.selected().jdbcUrl(database);
+        return db.jdbcUrl(database);
     }
 
     @Override
@@ -183,7 +198,7 @@ public final class DistributionServer implements KeycloakServer {
     @Override
     public void close() {
         stopProcess();
-        Database.selected().drop(database);
+        db.drop(database);
     }
 
     public String tail() {

