@@ -126,7 +126,11 @@ public final class ReuseResponse {
         Family family = reuse.family();
         Incident incident = Incident.next(reuse.incident().startedAt(), reuse.incident().count(), Time.currentTime());
         RefreshGuard guard = RefreshGuard.of(session);
-        guard.store().ledger().recordIncident(family.id(), new IncidentState(incident.startedAt(), incident.count()), presenter.ip());
+        if (!session.getTransactionManager().getRollbackOnly()) {
+            // After a lost lock race the database has aborted the transaction: nothing more can be written in it (the
+            // durable redo revokes and reports); the incident misses this one reuse, the counter does not.
+            guard.store().ledger().recordIncident(family.id(), new IncidentState(incident.startedAt(), incident.count()), presenter.ip());
+        }
         ReuseAlert alert = new ReuseAlert(Time.currentTimeMillis(), realm.getName(), presenter.clientId(), family.userId(),
                 family.sessionId(), presenter.ip(), presenter.userAgent(), family.id(), reuse.presentedGeneration(),
                 family.generation(), reuse.secondsSinceRotation(), reuse.firstUseIp(), action.word(), revoked.sessions(),

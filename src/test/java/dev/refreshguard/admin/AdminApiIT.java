@@ -129,7 +129,8 @@ class AdminApiIT {
         assertThat(keys).containsExactly("refresh.guard.rotation", "refresh.guard.reuse.action",
                 "refresh.guard.reuse.action.likely-retry", "refresh.guard.reuse.retry.seconds", "refresh.guard.grace.seconds",
                 "refresh.guard.idle.seconds", "refresh.guard.max.seconds", "refresh.guard.offline.idle.seconds",
-                "refresh.guard.offline.max.seconds", "refresh.guard.notify.user", "refresh.guard.alert.email");
+                "refresh.guard.offline.max.seconds", "refresh.guard.notify.user", "refresh.guard.alert.email",
+                "refresh.guard.wasnt.me.seconds", "refresh.guard.wasnt.me.update.password");
         assertThat(attributes.get("refresh.guard.grace.seconds").toString())
                 .isEqualTo("{\"value\":\"10\",\"source\":\"client\",\"valid\":true}");
         assertThat(attributes.get("refresh.guard.idle.seconds").toString())
