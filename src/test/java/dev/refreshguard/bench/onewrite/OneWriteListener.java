@@ -58,6 +58,9 @@ final class OneWriteListener implements EventListenerProvider {
         String id = UUID.nameUUIDFromBytes(event.getSessionId().getBytes(StandardCharsets.UTF_8)).toString();
         long now = Time.currentTimeMillis();
         EntityManager em = session.getProvider(JpaConnectionProvider.class).getEntityManager();
+        // A durable write, as the ledger's: Keycloak would otherwise commit a refresh asynchronously on PostgreSQL
+        // (see store.Store#SYNC_COMMIT_REQUIRED).
+        em.setProperty("kc.sync_commit_required", Boolean.TRUE);
         em.runWithConnection((Connection connection) -> {
             try (PreparedStatement statement = connection.prepareStatement(sql)) {
                 if (insert) {
