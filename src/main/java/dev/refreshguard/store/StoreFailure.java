@@ -28,6 +28,8 @@ public enum StoreFailure {
     private static final Set<String> TIMEOUT_STATES = Set.of("57014", "55P03", "70100");
     /** MariaDB/MySQL error codes: lock wait timeout, max_statement_time exceeded (MariaDB), max_execution_time (MySQL). */
     private static final Set<Integer> TIMEOUT_CODES = Set.of(1205, 1969, 3024);
+    /** Agroal's message when it cannot enlist a connection in the request's transaction (Keycloak has one datasource). */
+    private static final String AGROAL_ENLIST_FAILED = "Failed to enlist";
     /** SQL states of class 08, connection exception, on every database. */
     private static final String CONNECTION_CLASS = "08";
 
@@ -58,6 +60,11 @@ public enum StoreFailure {
                 return Optional.of(DATABASE_UNREACHABLE);
             }
             if (t instanceof SQLException sql) {
+                if (sql.getSQLState() == null && sql.getMessage() != null && sql.getMessage().startsWith(AGROAL_ENLIST_FAILED)) {
+                    // The pool could not start a transaction on a connection: the database went away under it. Seen
+                    // when a statement's connection is acquired inside Hibernate (a query), not by the store itself.
+                    return Optional.of(DATABASE_UNREACHABLE);
+                }
                 // Drivers leave the state null for some failures (Set.of refuses to look up null).
                 String state = sql.getSQLState() == null ? "" : sql.getSQLState();
                 if (TIMEOUT_STATES.contains(state) || TIMEOUT_CODES.contains(sql.getErrorCode())) {

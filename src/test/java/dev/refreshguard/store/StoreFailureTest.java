@@ -34,6 +34,11 @@ class StoreFailureTest {
         // the pool could not hand out a live connection: Agroal's "Failed to enlist", without an SQL state
         assertThat(StoreFailure.of(new StoreFailure.NoConnection(new RuntimeException("Database operation failed",
                 new java.sql.SQLException("Failed to enlist."))))).contains(StoreFailure.DATABASE_UNREACHABLE);
+        // the same failure when Hibernate acquires the connection for a query (seen as an admin revoke's 500 on MariaDB)
+        assertThat(StoreFailure.of(new jakarta.persistence.PersistenceException("Unable to acquire JDBC Connection",
+                new SQLException("Exception in association of connection to existing transaction",
+                        new SQLException("Failed to enlist. Check if a connection from another datasource is already enlisted")))))
+                .contains(StoreFailure.DATABASE_UNREACHABLE);
         // as Keycloak's EntityManagerProxy reports it: "Database operation failed", caused by the socket's exception
         assertThat(StoreFailure.of(new RuntimeException("Database operation failed", new java.net.SocketException("Connection reset by peer"))))
                 .contains(StoreFailure.DATABASE_UNREACHABLE);
