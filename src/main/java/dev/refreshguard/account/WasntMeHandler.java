@@ -7,6 +7,7 @@ import java.util.Optional;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 
+import org.keycloak.provider.ServerInfoAwareProviderFactory;
 import org.keycloak.authentication.AuthenticationProcessor;
 import org.keycloak.authentication.actiontoken.AbstractActionTokenHandler;
 import org.keycloak.authentication.actiontoken.ActionTokenContext;
@@ -41,7 +42,7 @@ import dev.refreshguard.store.RevocationReason;
  * ends every session of the user, online and offline, revokes all the user's families, optionally requires a new
  * password, and raises the event and the JSON line. The link then counts as used: a second use gets a 400 page.
  */
-public final class WasntMeHandler extends AbstractActionTokenHandler<WasntMeToken> {
+public final class WasntMeHandler extends AbstractActionTokenHandler<WasntMeToken> implements ServerInfoAwareProviderFactory {
 
     /** Event detail: whether the user must choose a new password at the next sign-in. */
     static final String UPDATE_PASSWORD = "update_password";
@@ -133,5 +134,11 @@ public final class WasntMeHandler extends AbstractActionTokenHandler<WasntMeToke
 
     private static String shortened(String value) {
         return value == null ? AlertVocabulary.UNKNOWN : value.length() > MAX_FAMILY_ID ? value.substring(0, MAX_FAMILY_ID) : value;
+    }
+
+    /** The JAR's version in the server info, as every other provider of this JAR (it is its own factory). */
+    @Override
+    public Map<String, String> getOperationalInfo() {
+        return Jar.info();
     }
 }
