@@ -11,14 +11,19 @@ import org.keycloak.models.KeycloakTransaction;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
+import dev.refreshguard.alert.Incident;
 import dev.refreshguard.policy.ReuseAction;
+import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
+import dev.refreshguard.store.FamilyLedger;
+import dev.refreshguard.store.IncidentState;
 
 /**
  * Makes a reuse revocation and its alert event outlast the token request. They are written in the request's
  * transaction (at once visible to every node when it commits, with no second transaction on the hot path); if that
  * transaction rolls back instead — a failed commit, or an error response rolled back — this redoes both in a
- * transaction of its own. It runs after the request's transaction has ended, so it never waits for a row lock the
+ * transaction of its own, and counts the reuse into the family's incident (the request's count was lost with its
+ * transaction, or never written after a lost lock race). It runs after the request's transaction has ended, so it never waits for a row lock the
  * request holds (a failed rotate UPDATE keeps its lock on MariaDB, the classifying read on every database).
  * The redo revokes through {@link ReuseResponse#revoke}, the very code the request ran. A node that dies between the
  * rollback and the redo loses the redo: the alert's log line was written already.
@@ -32,16 +37,18 @@ final class DurableRevocation implements KeycloakTransaction {
     private final Family family;
     private final ReuseAction action;
     private final long now;
+    private final String presenterIp;
     private final Event alertEvent;
     private final Executor executor;
 
     DurableRevocation(KeycloakSessionFactory factory, String realmId, Family family, ReuseAction action, long now,
-                      Event alertEvent, Executor executor) {
+                      String presenterIp, Event alertEvent, Executor executor) {
         this.factory = factory;
         this.realmId = realmId;
         this.family = family;
         this.action = action;
         this.now = now;
+        this.presenterIp = presenterIp;
         this.alertEvent = alertEvent;
         this.executor = executor;
     }
@@ -59,6 +66,10 @@ final class DurableRevocation implements KeycloakTransaction {
                 if (realm != null) {
                     session.getContext().setRealm(realm);
                     ReuseResponse.revoke(session, realm, family, action, now, true);
+                    FamilyLedger ledger = RefreshGuard.of(session).store().ledger();
+                    IncidentState stored = ledger.lockedIncident(family.id());
+                    Incident counted = Incident.next(stored.startedAt(), stored.count(), now);
+                    ledger.recordIncident(family.id(), new IncidentState(counted.startedAt(), counted.count()), presenterIp);
                 }
             });
             LOG.debugf("Reuse revocation of family %s redone after its token request rolled back", family.id());

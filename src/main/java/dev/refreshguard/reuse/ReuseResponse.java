@@ -103,7 +103,7 @@ public final class ReuseResponse {
         EventBuilder alertEvent = event.removeDetail(Details.UPDATED_REFRESH_TOKEN_ID).detail(Details.REASON, "refresh token reuse");
         boolean reported = raise(reuse, judged, action, revoked, alertEvent);
         session.getTransactionManager().enlistAfterCompletion(new DurableRevocation(session.getKeycloakSessionFactory(),
-                realm.getId(), reuse.family(), action, now, reported ? alertEvent.getEvent().clone() : null,
+                realm.getId(), reuse.family(), action, now, presenter.ip(), reported ? alertEvent.getEvent().clone() : null,
                 session.getProvider(ExecutorsProvider.class).getExecutor(REDO_EXECUTOR)));
     }
 
@@ -127,8 +127,8 @@ public final class ReuseResponse {
         Incident incident = Incident.next(reuse.incident().startedAt(), reuse.incident().count(), Time.currentTime());
         RefreshGuard guard = RefreshGuard.of(session);
         if (!session.getTransactionManager().getRollbackOnly()) {
-            // After a lost lock race the database has aborted the transaction: nothing more can be written in it (the
-            // durable redo revokes and reports); the incident misses this one reuse, the counter does not.
+            // After a lost lock race the database has aborted the transaction: nothing more can be written in it; the
+            // durable redo revokes, reports and counts this reuse into the incident.
             guard.store().ledger().recordIncident(family.id(), new IncidentState(incident.startedAt(), incident.count()), presenter.ip());
         }
         ReuseAlert alert = new ReuseAlert(Time.currentTimeMillis(), realm.getName(), presenter.clientId(), family.userId(),

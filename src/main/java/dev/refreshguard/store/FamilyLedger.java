@@ -40,6 +40,7 @@ public final class FamilyLedger {
     /** A family as the rotate step judges it: with its sealed grace successor, the first-use evidence, the incident. */
     private static final Columns JUDGED = Family.COLUMNS.plus("SUCCESSOR", "SUCCESSOR_EXP", "ROTATED_BY_UA", "ROTATED_BY_JKT",
             "INCIDENT_AT", "INCIDENT_COUNT");
+    private static final Columns INCIDENT = new Columns("INCIDENT_AT", "INCIDENT_COUNT");
 
     private final EntityManager em;
     /** Asked only by an adoption, the one step whose SQL differs between databases. */
@@ -280,6 +281,19 @@ public final class FamilyLedger {
                 .setParameter("ip", Sql.clip(lastIp))
                 .setParameter("id", familyId)
                 .executeUpdate();
+    }
+
+    /**
+     * The family's stored incident, read with its row locked: for a reuse counted outside the request that detected it
+     * (the durable redo after a rollback), so that it counts after any reuse committed meanwhile. NONE when the
+     * family is gone.
+     */
+    public IncidentState lockedIncident(String familyId) {
+        return INCIDENT.rows(LockWait.bounded(em.createNativeQuery("SELECT " + INCIDENT.list()
+                        + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE"), lockTimeoutSeconds).setParameter("id", familyId))
+                .stream().findFirst()
+                .map(row -> new IncidentState(row.number("INCIDENT_AT"), row.integer("INCIDENT_COUNT")))
+                .orElse(IncidentState.NONE);
     }
 
     /**

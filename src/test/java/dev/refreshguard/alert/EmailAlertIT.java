@@ -47,6 +47,7 @@ class EmailAlertIT {
     static final GreenMailExtension SMTP = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort())
             .withPerMethodLifecycle(false);
 
+    /** The sender TestRealm.sendMailThrough sets. */
     private static final String FROM = "keycloak@example.org";
     /** Markup and an ampersand: escaped in the HTML letter, kept as is in the text letter. */
     private static final String USER_AGENT = "RG-EmailAlertIT/2.0 (<b>bold</b> & co)";
@@ -123,7 +124,7 @@ class EmailAlertIT {
     void lettersSpeakTheUsersLanguageAndTheAlertAddressGetsTheRealmDefault() {
         String team = teamAddress();
         TestRealm realm = mailRealm("mail-de", team, SMTP.getSmtp().getPort(), Map.of());
-        updateRealm(realm, r -> {
+        realm.update(r -> {
             r.put("internationalizationEnabled", true);
             r.putArray("supportedLocales").add("en").add("de");
             r.put("defaultLocale", "de");
@@ -195,7 +196,7 @@ class EmailAlertIT {
     void noEventLogLineOrEmailCarriesATokenOrAnyPartOfItsSignature() {
         String team = teamAddress();
         TestRealm realm = mailRealm("mail-leak", team, SMTP.getSmtp().getPort(), Map.of());
-        updateRealm(realm, r -> {
+        realm.update(r -> {
             r.put("adminEventsEnabled", true);
             r.put("adminEventsDetailsEnabled", true);
         });
@@ -264,24 +265,12 @@ class EmailAlertIT {
     private TestRealm mailRealm(String prefix, String team, int smtpPort, Map<String, String> smtpExtra) {
         TestRealm realm = TestRealm.guarded(server, prefix,
                 Map.of("refresh.guard.notify.user", "true", "refresh.guard.alert.email", team));
-        updateRealm(realm, r -> {
-            ObjectNode smtp = r.putObject("smtpServer");
-            smtp.put("host", "127.0.0.1");
-            smtp.put("port", Integer.toString(smtpPort));
-            smtp.put("from", FROM);
-            smtpExtra.forEach(smtp::put);
-        });
+        realm.sendMailThrough(smtpPort, smtpExtra);
         return realm;
     }
 
     private static String teamAddress() {
         return "secops-" + UUID.randomUUID().toString().substring(0, 8) + "@example.org";
-    }
-
-    private static void updateRealm(TestRealm realm, Consumer<ObjectNode> change) {
-        ObjectNode rep = (ObjectNode) realm.admin.ok("GET", "/" + realm.name, null).json();
-        change.accept(rep);
-        realm.admin.ok("PUT", "/" + realm.name, rep);
     }
 
     private static void unverify(TestRealm realm, String username) {

@@ -18,7 +18,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.ServerSetupTest;
 
@@ -77,12 +76,7 @@ class IncidentIT {
         String team = "secops-" + UUID.randomUUID().toString().substring(0, 8) + "@example.org";
         TestRealm realm = TestRealm.guarded(server, "incident", Map.of("refresh.guard.notify.user", "true",
                 "refresh.guard.alert.email", team, "refresh.guard.reuse.action", "alert-only"));
-        ObjectNode rep = (ObjectNode) realm.admin.ok("GET", "/" + realm.name, null).json();
-        ObjectNode smtp = rep.putObject("smtpServer");
-        smtp.put("host", "127.0.0.1");
-        smtp.put("port", Integer.toString(SMTP.getSmtp().getPort()));
-        smtp.put("from", "keycloak@example.org");
-        realm.admin.ok("PUT", "/" + realm.name, rep);
+        realm.sendMailThrough(SMTP.getSmtp().getPort());
 
         Oidc spa = realm.spa();
         String stolen = spa.password("alice", "alice").text("refresh_token");

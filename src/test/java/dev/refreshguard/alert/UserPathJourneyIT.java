@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.icegreen.greenmail.junit5.GreenMailExtension;
 import com.icegreen.greenmail.util.ServerSetupTest;
 
@@ -61,13 +60,8 @@ class UserPathJourneyIT {
     void realm(KeycloakServer server) {
         this.server = server;
         realm = TestRealm.guarded(server, "user-path", Map.of("refresh.guard.notify.user", "true"));
-        ObjectNode rep = (ObjectNode) realm.admin.ok("GET", "/" + realm.name, null).json();
-        rep.put("displayName", "Example");
-        ObjectNode smtp = rep.putObject("smtpServer");
-        smtp.put("host", "127.0.0.1");
-        smtp.put("port", Integer.toString(SMTP.getSmtp().getPort()));
-        smtp.put("from", "keycloak@example.org");
-        realm.admin.ok("PUT", "/" + realm.name, rep);
+        realm.update(rep -> rep.put("displayName", "Example"));
+        realm.sendMailThrough(SMTP.getSmtp().getPort());
     }
 
     @Test

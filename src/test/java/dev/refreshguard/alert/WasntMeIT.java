@@ -15,7 +15,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -189,7 +188,7 @@ class WasntMeIT {
     @Test
     void theLetterAndThePagesSpeakGermanAndANewPasswordCanBeRequired() {
         TestRealm realm = mailRealm("wasnt-me-de", Map.of("refresh.guard.wasnt.me.update.password", "true"));
-        updateRealm(realm, r -> {
+        realm.update(r -> {
             r.put("internationalizationEnabled", true);
             r.putArray("supportedLocales").add("en").add("de");
             r.put("defaultLocale", "de");
@@ -314,18 +313,7 @@ class WasntMeIT {
         Map<String, String> attributes = new java.util.HashMap<>(extra);
         attributes.put("refresh.guard.notify.user", "true");
         TestRealm realm = TestRealm.guarded(server, prefix, attributes);
-        updateRealm(realm, r -> {
-            ObjectNode smtp = r.putObject("smtpServer");
-            smtp.put("host", "127.0.0.1");
-            smtp.put("port", Integer.toString(SMTP.getSmtp().getPort()));
-            smtp.put("from", "keycloak@example.org");
-        });
+        realm.sendMailThrough(SMTP.getSmtp().getPort());
         return realm;
-    }
-
-    private static void updateRealm(TestRealm realm, Consumer<ObjectNode> change) {
-        ObjectNode rep = (ObjectNode) realm.admin.ok("GET", "/" + realm.name, null).json();
-        change.accept(rep);
-        realm.admin.ok("PUT", "/" + realm.name, rep);
     }
 }

@@ -177,7 +177,7 @@ final class Report {
                             p.oneWriteRoundTrips())).append(" |\n");
         }
         out.append("\nTargets at p50 (not asserted): protected ≤ ").append(x(Results.TARGET_SWEEP_TO_ONE_WRITE))
-                .append(" one-write, ≤ ").append(x(Results.TARGET_SWEEP_TO_STOCK)).append(" stock. The one-write realm"
+                .append(" one-write, ≤ ").append(x(Results.TARGET_P50)).append(" stock. The one-write realm"
                         + " served ").append(f.oneWriteRefreshes()).append(" refreshes and its table holds ")
                 .append(f.oneWriteGenerations()).append(" writes. Failures: ").append(f.failures()).append(".\n");
     }

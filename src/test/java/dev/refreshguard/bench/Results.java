@@ -20,11 +20,10 @@ record Results(BenchSettings settings, Machine machine, String startedAt, long t
     static final double TARGET_BIG_TABLE = 1.05;
     static final double TARGET_DURING_PURGE = 1.2;
 
-    /** Latency sweep targets at p50: refresh-guard's own cost above one durable write ≈ 0, and cheaper than stock. */
+    /** refresh-guard's own cost above one durable write ≈ 0: protected against the one-write realm at p50 (the sweep). */
     static final double TARGET_SWEEP_TO_ONE_WRITE = 1.05;
-    static final double TARGET_SWEEP_TO_STOCK = 0.90;
-
-    static final double TARGET_P50 = 1.03;
+    /** Cheaper than stock's Revoke Refresh Token at p50 (issue 24's restated target): the chains and every sweep point. */
+    static final double TARGET_P50 = 0.90;
     static final double TARGET_P99 = 1.05;
     static final double TARGET_THROUGHPUT = 0.97;
 

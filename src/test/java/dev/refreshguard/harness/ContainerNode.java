@@ -72,16 +72,6 @@ public final class ContainerNode implements KeycloakServer {
     }
 
     @Override
-    public void restart() {
-        throw new UnsupportedOperationException("restarts are tested on the distribution backend");
-    }
-
-    @Override
-    public String jdbcUrl() {
-        return null;
-    }
-
-    @Override
     public void close() {
         // the stack that started the container removes it
     }

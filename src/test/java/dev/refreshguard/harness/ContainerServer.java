@@ -78,16 +78,6 @@ public final class ContainerServer implements KeycloakServer {
     }
 
     @Override
-    public void restart() {
-        throw new UnsupportedOperationException("restarts are tested on the distribution backend");
-    }
-
-    @Override
-    public String jdbcUrl() {
-        return null;
-    }
-
-    @Override
     public void close() {
         container.stop();
     }

@@ -87,6 +87,35 @@ public final class ServerLog {
         return errors;
     }
 
+    /**
+     * The log's entries from line {@code from} on: a line with a date and the lines after it that do not start with
+     * one (its stack trace).
+     */
+    public List<List<String>> entries(int from) {
+        List<String> lines = lines();
+        List<List<String>> entries = new ArrayList<>();
+        for (String line : lines.subList(Math.min(from, lines.size()), lines.size())) {
+            if (LOG_LINE_START.matcher(line).lookingAt() || entries.isEmpty()) {
+                entries.add(new ArrayList<>());
+            }
+            entries.get(entries.size() - 1).add(line);
+        }
+        return entries;
+    }
+
+    /**
+     * What refresh-guard must not log on an expected fault (a database away, a lock held), from line {@code from} on,
+     * each by its first line: an entry of its own categories with a stack trace, or a 500 whose stack trace passes
+     * through its store. (Narayana and Agroal log warnings with stack traces when a pooled connection dies: theirs.)
+     */
+    public List<String> stackTracesOfOurs(int from) {
+        return entries(from).stream()
+                .filter(e -> e.size() > 1 && (e.get(0).contains("[dev.refreshguard") && e.stream().skip(1).anyMatch(l -> l.startsWith("\tat "))
+                        || e.get(0).contains("Uncaught server error") && e.stream().anyMatch(l -> l.startsWith("\tat dev.refreshguard.store."))))
+                .map(e -> e.get(0))
+                .toList();
+    }
+
     /** {@link #uncaughtErrors()} of every log, in order. */
     public static List<String> uncaughtErrors(java.util.Collection<Path> logs) {
         return logs.stream().flatMap(log -> new ServerLog(log).uncaughtErrors().stream()).toList();

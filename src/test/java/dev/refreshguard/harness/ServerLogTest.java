@@ -37,6 +37,32 @@ class ServerLogTest {
     }
 
     @Test
+    void ourStackTracesAreOursWithATraceOrUncaughtThroughTheStoreNeverAPoolsWarning(@TempDir Path dir) throws IOException {
+        Path log = dir.resolve("node.log");
+        String ownWithTrace = "2026-12-01 19:04:43,200 WARN  [dev.refreshguard.store.StoreFailure] (executor-thread-1) the database could not be reached";
+        String uncaughtThroughStore = "2026-12-01 19:04:43,300 ERROR [org.keycloak.services.error.KeycloakErrorHandler] (executor-thread-2) "
+                + "Uncaught server error: jakarta.persistence.PersistenceException";
+        Files.writeString(log, String.join("\n",
+                "2026-12-01 19:04:43,100 WARN  [dev.refreshguard.store.StoreFailure] (executor-thread-9) before the fault",
+                "\tat dev.refreshguard.store.FamilyLedger.rotate(FamilyLedger.java:1)",
+                "2026-12-01 19:04:43,150 WARN  [dev.refreshguard.spi.LedgerUnavailable] (executor-thread-3) answered 503 temporarily_unavailable",
+                ownWithTrace,
+                "\tat dev.refreshguard.store.FamilyLedger.rotate(FamilyLedger.java:1)",
+                "2026-12-01 19:04:43,250 WARN  [io.agroal.pool] (agroal-11) Datasource '<default>': connection reset",
+                "\tat org.postgresql.core.PGStream.receive(PGStream.java:1)",
+                uncaughtThroughStore,
+                "\tat org.hibernate.Some.method(Some.java:1)",
+                "\tat dev.refreshguard.store.FamilyLedger.start(FamilyLedger.java:2)",
+                "2026-12-01 19:04:43,400 ERROR [org.keycloak.services.error.KeycloakErrorHandler] (executor-thread-4) "
+                        + "Uncaught server error: java.lang.IllegalStateException",
+                "\tat org.keycloak.Other.method(Other.java:3)"));
+
+        // From line 2 on: the first entry (before the fault) is not read.
+        assertThat(new ServerLog(log).stackTracesOfOurs(2)).containsExactly(ownWithTrace, uncaughtThroughStore);
+        assertThat(new ServerLog(log).entries(2)).hasSize(5).first().asList().hasSize(1);
+    }
+
+    @Test
     void aLogWithoutUncaughtErrorsHasNone(@TempDir Path dir) throws IOException {
         Path log = dir.resolve("node.log");
         Files.writeString(log, "2026-12-01 19:04:43,170 ERROR [org.jgroups.protocols.TCP] (main) failed sending graceful close\n");

@@ -5,6 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A small realm built through the admin API: a public client {@code spa}, a second public client {@code other},
@@ -126,6 +129,29 @@ public final class TestRealm {
         if (reply.status() / 100 != 2) {
             throw new AssertionError("client update refused: " + reply);
         }
+    }
+
+    /** Changes the realm's representation as an admin does in the console: read it, change it, save it. */
+    public void update(Consumer<ObjectNode> change) {
+        ObjectNode rep = (ObjectNode) admin.ok("GET", "/" + name, null).json();
+        change.accept(rep);
+        admin.ok("PUT", "/" + name, rep);
+    }
+
+    /** The realm's mail goes to the test's SMTP server on this machine, from {@code keycloak@example.org}. */
+    public void sendMailThrough(int smtpPort) {
+        sendMailThrough(smtpPort, Map.of());
+    }
+
+    /** As {@link #sendMailThrough(int)}, with more of the realm's {@code smtpServer} settings (a from, a reply-to...). */
+    public void sendMailThrough(int smtpPort, Map<String, String> smtpSettings) {
+        update(rep -> {
+            ObjectNode smtp = rep.putObject("smtpServer");
+            smtp.put("host", "127.0.0.1");
+            smtp.put("port", Integer.toString(smtpPort));
+            smtp.put("from", "keycloak@example.org");
+            smtpSettings.forEach(smtp::put);
+        });
     }
 
     public Oidc spa() {

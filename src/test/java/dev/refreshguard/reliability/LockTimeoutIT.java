@@ -1,5 +1,6 @@
 package dev.refreshguard.reliability;
 
+import static dev.refreshguard.reliability.Timed.timed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
@@ -10,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -98,29 +98,29 @@ class LockTimeoutIT {
             List<Timed> answers = Racers.race(WAITERS + 1, Duration.ofSeconds(120),
                     i -> timed(() -> spa.refresh(i < WAITERS ? token : otherToken)));
             for (Timed waiter : answers.subList(0, WAITERS)) {
-                assertThat(waiter.reply.status()).as("refresh of the locked family: %s", waiter).isEqualTo(503);
-                assertThat(waiter.reply.text("error")).isEqualTo("temporarily_unavailable");
+                assertThat(waiter.reply().status()).as("refresh of the locked family: %s", waiter).isEqualTo(503);
+                assertThat(waiter.reply().text("error")).isEqualTo("temporarily_unavailable");
                 // It waited for the lock (a 503 that came at once would be another fault) and no longer than the bound.
-                assertThat(waiter.elapsed).as("%s", waiter).isGreaterThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).minusMillis(500))
+                assertThat(waiter.elapsed()).as("%s", waiter).isGreaterThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).minusMillis(500))
                         .isLessThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).plus(SLACK));
             }
             Timed other = answers.get(WAITERS);
-            assertThat(other.reply.status()).as("another family while one is locked: %s", other).isEqualTo(200);
-            assertThat(other.elapsed).as("%s", other).isLessThan(Duration.ofSeconds(BOUND_SECONDS));
+            assertThat(other.reply().status()).as("another family while one is locked: %s", other).isEqualTo(200);
+            assertThat(other.elapsed()).as("%s", other).isLessThan(Duration.ofSeconds(BOUND_SECONDS));
 
             // A token exchange whose subject token comes from the locked family: bounded the same way.
             Timed exchange = timed(() -> backend.exchange(locked.text("access_token"), "requested_token_type", REFRESH_TOKEN_TYPE));
-            assertThat(exchange.reply.status()).as("exchange from the locked family: %s", exchange).isEqualTo(503);
-            assertThat(exchange.reply.text("error")).isEqualTo("temporarily_unavailable");
-            assertThat(exchange.elapsed).isLessThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).plus(SLACK));
+            assertThat(exchange.reply().status()).as("exchange from the locked family: %s", exchange).isEqualTo(503);
+            assertThat(exchange.reply().text("error")).isEqualTo("temporarily_unavailable");
+            assertThat(exchange.elapsed()).isLessThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).plus(SLACK));
 
             // An incident responder's revocation of the locked family: bounded the same way, nothing revoked; the admin
             // API answers no 5xx: 409, retry.
             Timed revoke = timed(() -> new Admin(server).admin("POST", "/realms/" + realm.name + "/refresh-guard/families/"
                     + family + "/revoke", null));
-            assertThat(revoke.reply.status()).as("admin revocation of the locked family: %s", revoke).isEqualTo(409);
-            assertThat(revoke.reply.body()).contains("locked by another transaction");
-            assertThat(revoke.elapsed).isLessThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).plus(SLACK));
+            assertThat(revoke.reply().status()).as("admin revocation of the locked family: %s", revoke).isEqualTo(409);
+            assertThat(revoke.reply().body()).contains("locked by another transaction");
+            assertThat(revoke.elapsed()).isLessThanOrEqualTo(Duration.ofSeconds(BOUND_SECONDS).plus(SLACK));
 
             // Nothing was rotated by the refused refreshes: the ledger still holds generation 0 (a plain read does not wait).
             Map<String, Object> row = Ledger.of(server).family(family);
@@ -154,7 +154,7 @@ class LockTimeoutIT {
                             + BOUND_SECONDS + " s (LockTimeoutIT, " + Database.selected().kind() + ")",
                     WAITERS + 5, WAITERS + 1, 1, 0, WAITERS + 1,
                     "no: generation 0 while locked; longest wait " + longest(answers, exchange, revoke).toMillis()
-                            + " ms; other family served in " + other.elapsed.toMillis() + " ms", Map.of()));
+                            + " ms; other family served in " + other.elapsed().toMillis() + " ms", Map.of()));
         }
     }
 
@@ -195,15 +195,6 @@ class LockTimeoutIT {
     private static Duration longest(List<Timed> answers, Timed... more) {
         List<Timed> all = new ArrayList<>(answers);
         all.addAll(List.of(more));
-        return all.stream().map(t -> t.elapsed).max(Duration::compareTo).orElseThrow();
-    }
-
-    private record Timed(Reply reply, Duration elapsed) {
-    }
-
-    private static Timed timed(Supplier<Reply> request) {
-        long start = System.nanoTime();
-        Reply reply = request.get();
-        return new Timed(reply, Duration.ofNanos(System.nanoTime() - start));
+        return all.stream().map(t -> t.elapsed()).max(Duration::compareTo).orElseThrow();
     }
 }

@@ -1,5 +1,6 @@
 package dev.refreshguard.reliability;
 
+import static dev.refreshguard.reliability.Timed.timed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -154,10 +155,10 @@ class NodeFaultIT {
             storm.stop();
         }
         for (Timed waiter : waiters) {
-            assertThat(waiter.reply.status()).as("retry of the locked family on the survivor: %s", waiter).isEqualTo(503);
-            assertThat(waiter.reply.text("error")).isEqualTo("temporarily_unavailable");
+            assertThat(waiter.reply().status()).as("retry of the locked family on the survivor: %s", waiter).isEqualTo(503);
+            assertThat(waiter.reply().text("error")).isEqualTo("temporarily_unavailable");
             // It waited for the lock (a 503 at once would be another fault) and no longer than the bound.
-            assertThat(waiter.elapsed).as("%s", waiter).isGreaterThanOrEqualTo(BOUND.minusMillis(500))
+            assertThat(waiter.elapsed()).as("%s", waiter).isGreaterThanOrEqualTo(BOUND.minusMillis(500))
                     .isLessThanOrEqualTo(BOUND.plus(SLACK));
         }
         List<Answer> meanwhile = storm.answers().stream().filter(a -> a.start() >= lockedFrom && a.start() < lockedTo).toList();
@@ -188,7 +189,7 @@ class NodeFaultIT {
         assertThat(after.status()).as("refresh after the lock is gone: %s", after).isEqualTo(200);
         assertThat(Oidc.claims(after.text("refresh_token")).get("rg_gen").asInt()).isEqualTo(1);
 
-        Duration longest = waiters.stream().map(t -> t.elapsed).max(Duration::compareTo).orElseThrow();
+        Duration longest = waiters.stream().map(t -> t.elapsed()).max(Duration::compareTo).orElseThrow();
         Duration othersLongest = storm.answers().stream().map(Answer::elapsed).max(Duration::compareTo).orElseThrow();
         long othersMedian = median(storm.answers().stream().mapToLong(a -> a.elapsed().toMillis()).sorted().toArray());
         Map<String, Object> details = new LinkedHashMap<>();
@@ -319,14 +320,5 @@ class NodeFaultIT {
 
     private static long median(long[] sorted) {
         return sorted.length == 0 ? 0 : sorted[sorted.length / 2];
-    }
-
-    private record Timed(Reply reply, Duration elapsed) {
-    }
-
-    private static Timed timed(Supplier<Reply> request) {
-        long start = System.nanoTime();
-        Reply reply = request.get();
-        return new Timed(reply, Duration.ofNanos(System.nanoTime() - start));
     }
 }

@@ -150,6 +150,14 @@ class DurableActionsIT {
                         .isIn("400 invalid_grant " + Oidc.REUSE_DETECTED, "400 invalid_grant " + Oidc.FAMILY_REVOKED_AFTER_REUSE);
             }
             assertThat(replies).as("at least one reuse detected").anyMatch(r -> Oidc.REUSE_DETECTED.equals(r.text("error_description")));
+            // Each detected reuse is counted into its family's incident: the loser of the lock race by its redo.
+            for (int i = 0; i < replies.size(); i++) {
+                if (Oidc.REUSE_DETECTED.equals(replies.get(i).text("error_description"))) {
+                    String family = Oidc.claims(i == 0 ? a0 : b0).get("rg_fid").asText();
+                    Await.until(Duration.ofSeconds(30), "the reuse of family " + family + " counted into its incident",
+                            () -> incidentCount(family) == 1);
+                }
+            }
             Await.until(Duration.ofSeconds(30), "every session of " + user + " ended",
                     () -> realm.admin.userSessionCount(realm.name, userId) == 0
                             && realm.admin.offlineSessionCount(realm.name, userId, realm.clientUuids.get("spa")) == 0);
@@ -166,6 +174,16 @@ class DurableActionsIT {
         Assumptions.assumeFalse(Database.isMariaDb(server.jdbcUrl()),
                 "the wider actions' redo is proven on PostgreSQL (ReuseIT proves the redo itself on MariaDB too)");
         ReuseIT.reuseWhoseCommitFailsOnADeferredTrigger(server, spa, r0, familyId);
+    }
+
+    private int incidentCount(String familyId) {
+        try (Connection db = Database.connect(server.jdbcUrl());
+             Statement sql = db.createStatement();
+             ResultSet rows = sql.executeQuery("SELECT INCIDENT_COUNT FROM RG_FAMILY WHERE ID = '" + familyId + "'")) {
+            return rows.next() ? rows.getInt(1) : -1;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private int liveFamiliesOf(String userId) {

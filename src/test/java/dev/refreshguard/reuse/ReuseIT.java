@@ -423,6 +423,11 @@ class ReuseIT {
         }
         JsonNode alert = onlyEvent(realm, REUSED);
         assertThat(alert.get("details").get("family_id").asText()).isEqualTo(familyId);
+        // The request's incident count went with its transaction: the redo counted the reuse (in the revoke's transaction).
+        try (Connection db = Database.connect(server.jdbcUrl()); Statement sql = db.createStatement()) {
+            assertThat(number(sql, "SELECT INCIDENT_COUNT FROM RG_FAMILY WHERE ID = '" + familyId + "'"))
+                    .as("the family's incident count after the redo").isEqualTo(1);
+        }
         expectFamilyRevokedAfterReuse(spa.refresh(r1));
         assertThat(spa.userinfo(first.text("access_token")).status()).isEqualTo(401);
     }
