@@ -2,14 +2,15 @@ package dev.refreshguard.harness;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -124,20 +125,12 @@ public final class ComposeStack implements ExtensionContext.Store.CloseableResou
         compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans");
     }
 
+    /** Distinct ports below the ephemeral range ({@link DistributionServer#freePort()}). */
     private static int[] freePorts(int n) {
-        ServerSocket[] sockets = new ServerSocket[n];
-        int[] ports = new int[n];
-        try {
-            for (int i = 0; i < n; i++) {
-                sockets[i] = new ServerSocket(0);
-                ports[i] = sockets[i].getLocalPort();
-            }
-            for (ServerSocket s : sockets) {
-                s.close();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        Set<Integer> ports = new LinkedHashSet<>();
+        while (ports.size() < n) {
+            ports.add(DistributionServer.freePort());
         }
-        return ports;
+        return ports.stream().mapToInt(Integer::intValue).toArray();
     }
 }

@@ -243,10 +243,14 @@ public final class DistributionServer implements KeycloakServer {
         }
     }
 
-    /** The first port of the kernel's ephemeral range (Linux); 32768, its default, elsewhere. */
-    private static int ephemeralLow() {
+    /**
+     * The first port of the kernel's ephemeral range (Linux); 32768, its default, elsewhere. Read by lines: JDK 17's
+     * {@code Files.readString} gave "3" for this procfs file (it reports a size of 0), which sent every probe to the
+     * ephemeral range.
+     */
+    static int ephemeralLow() {
         try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+            return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 32_768;
         }
