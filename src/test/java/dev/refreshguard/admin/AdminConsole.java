@@ -197,6 +197,9 @@ final class AdminConsole {
         fill(texts, lists);
         texts.forEach((field, value) -> wait.until(ExpectedConditions.attributeToBe(textField(field), "value", value)));
         lists.forEach((field, value) -> wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id(field), value)));
+        // Back to the top, where the tab bar shows whose settings these are (the screenshot in docs/).
+        ((JavascriptExecutor) driver).executeScript("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; });"
+                + " window.scrollTo(0, 0);");
         browser.snap("realm-tab-filled");
         clickable(By.cssSelector("[data-testid='save']")).click();
     }
