@@ -66,10 +66,6 @@ final class DurableRevocation implements KeycloakTransaction {
                 if (realm != null) {
                     session.getContext().setRealm(realm);
                     ReuseResponse.revoke(session, realm, family, action, now, true);
-                    FamilyLedger ledger = RefreshGuard.of(session).store().ledger();
-                    IncidentState stored = ledger.lockedIncident(family.id());
-                    Incident counted = Incident.next(stored.startedAt(), stored.count(), now);
-                    ledger.recordIncident(family.id(), new IncidentState(counted.startedAt(), counted.count()), presenterIp);
                 }
             });
             LOG.debugf("Reuse revocation of family %s redone after its token request rolled back", family.id());
@@ -77,7 +73,23 @@ final class DurableRevocation implements KeycloakTransaction {
             LOG.errorf(e, "Reuse revocation of family %s (realm %s) could not be redone after its token request rolled back",
                     family.id(), realmId);
         }
+        countIncident();
         storeAlertEvent();
+    }
+
+    /** In a transaction of its own: the revocation above must not depend on it. */
+    private void countIncident() {
+        try {
+            KeycloakModelUtils.runJobInTransaction(factory, session -> {
+                FamilyLedger ledger = RefreshGuard.of(session).store().ledger();
+                IncidentState stored = ledger.lockedIncident(family.id());
+                Incident counted = Incident.next(stored.startedAt(), stored.count(), now);
+                ledger.recordIncident(family.id(), new IncidentState(counted.startedAt(), counted.count()), presenterIp);
+            });
+        } catch (RuntimeException e) {
+            LOG.warnf("Reuse of family %s could not be counted into its incident after its token request rolled back: %s",
+                    family.id(), e.toString());
+        }
     }
 
     /** Keycloak may have stored the event outside the failed transaction already: a duplicate means it is kept. */
