@@ -11,20 +11,19 @@ import org.keycloak.models.KeycloakTransaction;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
-import dev.refreshguard.alert.Incident;
 import dev.refreshguard.policy.ReuseAction;
 import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
 import dev.refreshguard.store.FamilyLedger;
-import dev.refreshguard.store.IncidentState;
 
 /**
  * Makes a reuse revocation and its alert event outlast the token request. They are written in the request's
  * transaction (at once visible to every node when it commits, with no second transaction on the hot path); if that
  * transaction rolls back instead — a failed commit, or an error response rolled back — this redoes both in a
  * transaction of its own, and counts the reuse into the family's incident (the request's count was lost with its
- * transaction, or never written after a lost lock race). It runs after the request's transaction has ended, so it never waits for a row lock the
- * request holds (a failed rotate UPDATE keeps its lock on MariaDB, the classifying read on every database).
+ * transaction, or never written after a lost lock race). It runs after the request's transaction has ended, so it
+ * never waits for a row lock the request holds (a failed rotate UPDATE keeps its lock on MariaDB, the classifying
+ * read on every database).
  * The redo revokes through {@link ReuseResponse#revoke}, the very code the request ran. A node that dies between the
  * rollback and the redo loses the redo: the alert's log line was written already.
  */
@@ -82,9 +81,7 @@ final class DurableRevocation implements KeycloakTransaction {
         try {
             KeycloakModelUtils.runJobInTransaction(factory, session -> {
                 FamilyLedger ledger = RefreshGuard.of(session).store().ledger();
-                IncidentState stored = ledger.lockedIncident(family.id());
-                Incident counted = Incident.next(stored.startedAt(), stored.count(), now);
-                ledger.recordIncident(family.id(), new IncidentState(counted.startedAt(), counted.count()), presenterIp);
+                ReuseResponse.countIncident(ledger, family.id(), ledger.lockedIncident(family.id()), now, presenterIp);
             });
         } catch (RuntimeException e) {
             LOG.warnf("Reuse of family %s could not be counted into its incident after its token request rolled back: %s",

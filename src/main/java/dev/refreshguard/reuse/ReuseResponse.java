@@ -20,6 +20,7 @@ import dev.refreshguard.policy.Policy;
 import dev.refreshguard.policy.ReuseAction;
 import dev.refreshguard.spi.RefreshGuard;
 import dev.refreshguard.store.Family;
+import dev.refreshguard.store.FamilyLedger;
 import dev.refreshguard.store.IncidentState;
 import dev.refreshguard.store.Presentation;
 import dev.refreshguard.store.RevocationReason;
@@ -121,16 +122,22 @@ public final class ReuseResponse {
                 event.clone().removeDetail(Details.UPDATED_REFRESH_TOKEN_ID));
     }
 
+    /** One more reuse of the family at {@code now}, counted from its stored incident and written back beside it. */
+    static Incident countIncident(FamilyLedger ledger, String familyId, IncidentState stored, long now, String presenterIp) {
+        Incident incident = Incident.next(stored.startedAt(), stored.count(), now);
+        ledger.recordIncident(familyId, new IncidentState(incident.startedAt(), incident.count()), presenterIp);
+        return incident;
+    }
+
     /** Counts the reuse into the family's incident and raises the alert; true when its event was sent (reported). */
     private boolean raise(Reused reuse, Judgement judged, ReuseAction action, Revocation.Result revoked, EventBuilder event) {
         Family family = reuse.family();
-        Incident incident = Incident.next(reuse.incident().startedAt(), reuse.incident().count(), Time.currentTime());
         RefreshGuard guard = RefreshGuard.of(session);
-        if (!session.getTransactionManager().getRollbackOnly()) {
-            // After a lost lock race the database has aborted the transaction: nothing more can be written in it; the
-            // durable redo revokes, reports and counts this reuse into the incident.
-            guard.store().ledger().recordIncident(family.id(), new IncidentState(incident.startedAt(), incident.count()), presenter.ip());
-        }
+        // After a lost lock race the database has aborted the transaction: nothing more can be written in it; the
+        // durable redo revokes, reports and counts this reuse into the incident.
+        Incident incident = session.getTransactionManager().getRollbackOnly()
+                ? Incident.next(reuse.incident().startedAt(), reuse.incident().count(), Time.currentTime())
+                : countIncident(guard.store().ledger(), family.id(), reuse.incident(), Time.currentTime(), presenter.ip());
         ReuseAlert alert = new ReuseAlert(Time.currentTimeMillis(), realm.getName(), presenter.clientId(), family.userId(),
                 family.sessionId(), presenter.ip(), presenter.userAgent(), family.id(), reuse.presentedGeneration(),
                 family.generation(), reuse.secondsSinceRotation(), reuse.firstUseIp(), action.word(), revoked.sessions(),

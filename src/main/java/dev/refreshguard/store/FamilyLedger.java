@@ -245,7 +245,7 @@ public final class FamilyLedger {
     }
 
     private static Reused reused(Columns.Row row, Family family, int generation, long now) {
-        IncidentState incident = new IncidentState(row.number("INCIDENT_AT"), row.integer("INCIDENT_COUNT"));
+        IncidentState incident = incidentOf(row);
         return family.generation() == generation + 1
                 ? new Reused(family, generation, now - family.rotatedAt(),
                         Presentation.stored(family.rotatedByIp(), row.optionalText("ROTATED_BY_UA"), row.optionalText("ROTATED_BY_JKT")),
@@ -292,8 +292,12 @@ public final class FamilyLedger {
         return INCIDENT.rows(LockWait.bounded(em.createNativeQuery("SELECT " + INCIDENT.list()
                         + " FROM RG_FAMILY WHERE ID = :id FOR UPDATE"), lockTimeoutSeconds).setParameter("id", familyId))
                 .stream().findFirst()
-                .map(row -> new IncidentState(row.number("INCIDENT_AT"), row.integer("INCIDENT_COUNT")))
+                .map(FamilyLedger::incidentOf)
                 .orElse(IncidentState.NONE);
+    }
+
+    private static IncidentState incidentOf(Columns.Row row) {
+        return new IncidentState(row.number("INCIDENT_AT"), row.integer("INCIDENT_COUNT"));
     }
 
     /**
